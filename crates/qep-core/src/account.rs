@@ -150,7 +150,16 @@ mod tests {
             Email::parse("  Qualite@Orne.Gouv.fr ").map(|e| e.to_string()),
             Ok("qualite@orne.gouv.fr".to_owned())
         );
-        for bad in ["", "sans-arobase", "a@b", "a@@b.fr", "@b.fr", "a@.fr", "a b@c.fr", "a@b..fr"] {
+        for bad in [
+            "",
+            "sans-arobase",
+            "a@b",
+            "a@@b.fr",
+            "@b.fr",
+            "a@.fr",
+            "a b@c.fr",
+            "a@b..fr",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }

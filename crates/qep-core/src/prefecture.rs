@@ -14,7 +14,10 @@ pub enum PrefectureError {
     #[error("code de département inconnu « {0} » : attendu 01 à 95, 2A, 2B ou 971 à 976")]
     UnknownDepartment(String),
     #[error("{field} : {problem}")]
-    Invalid { field: &'static str, problem: String },
+    Invalid {
+        field: &'static str,
+        problem: String,
+    },
     #[error("version de référentiel inconnue « {0} »")]
     UnknownReferentiel(String),
     #[error("le module {module} n'existe pas dans le référentiel « {version} »")]
@@ -426,7 +429,10 @@ mod tests {
         let scope = Scope::new(referentiel::DEFAULT_CODE, &[2, 3]).expect("valid scope");
         assert_eq!(scope.modules.into_iter().collect::<Vec<_>>(), vec![1, 2, 3]);
         let only_default = Scope::new(referentiel::DEFAULT_CODE, &[]).expect("valid scope");
-        assert_eq!(only_default.modules.into_iter().collect::<Vec<_>>(), vec![1]);
+        assert_eq!(
+            only_default.modules.into_iter().collect::<Vec<_>>(),
+            vec![1]
+        );
     }
 
     #[test]
@@ -448,8 +454,13 @@ mod tests {
 
     #[test]
     fn names_are_trimmed_and_bounded() {
-        let s = PrefectureSettings::new("  Préfecture du Cher ", "18", referentiel::DEFAULT_CODE, &[])
-            .expect("valid");
+        let s = PrefectureSettings::new(
+            "  Préfecture du Cher ",
+            "18",
+            referentiel::DEFAULT_CODE,
+            &[],
+        )
+        .expect("valid");
         assert_eq!(s.name, "Préfecture du Cher");
         assert!(PrefectureSettings::new(" ", "18", referentiel::DEFAULT_CODE, &[]).is_err());
         assert!(SiteDraft::new(&"x".repeat(201), "prefecture", "").is_err());

@@ -47,7 +47,9 @@ impl Referentiel {
     pub fn parse(file_name: &str, text: &str) -> Result<Referentiel, String> {
         let r: Referentiel = toml::from_str(text).map_err(|e| format!("{file_name}: {e}"))?;
         if !r.modules.iter().any(|m| m.number == 1 && m.mandatory) {
-            return Err(format!("{file_name}: le module 1 doit exister et être obligatoire"));
+            return Err(format!(
+                "{file_name}: le module 1 doit exister et être obligatoire"
+            ));
         }
         let mut numbers: Vec<u8> = r.modules.iter().map(|m| m.number).collect();
         numbers.sort_unstable();

@@ -1,1 +1,155 @@
+//! QeP storage on PostgreSQL, for the ministry's national consolidation and for
+//! prefectures that prefer a server. The SQL itself is shared with SQLite
+//! (`qep_store::impl_sql_store!`).
 
+use std::time::Duration;
+
+use std::borrow::Cow;
+
+use qep_store::sql::{MigrationFile, migration_version};
+use qep_store::{StoreError, StoreResult};
+use sqlx::PgPool;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::postgres::PgPoolOptions;
+
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://…`) and applies pending migrations.
+    pub async fn connect(url: &str) -> StoreResult<PgStore> {
+        let pool = PgPoolOptions::new()
+            .max_connections(10)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await
+            .map_err(|e| StoreError::Backend(format!("connexion PostgreSQL impossible : {e}")))?;
+        let store = PgStore { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        migrator()?
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Backend(format!("migrations PostgreSQL : {e}")))
+    }
+
+    /// Direct pool access for backend-specific tests and tools.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    fn map_err(e: sqlx::Error) -> StoreError {
+        match &e {
+            // serialization_failure, deadlock_detected, lock_not_available
+            sqlx::Error::Database(db)
+                if matches!(db.code().as_deref(), Some("40001" | "40P01" | "55P03")) =>
+            {
+                StoreError::Busy
+            }
+            sqlx::Error::PoolTimedOut => StoreError::Busy,
+            _ => StoreError::Backend(e.to_string()),
+        }
+    }
+}
+
+qep_store::impl_sql_store!(PgStore, sqlx::Postgres, "postgres");
+
+/// Every migration of this backend, in order. Same file names as the other backend's.
+pub const MIGRATIONS: &[MigrationFile] = qep_store::migration_files!["0001_foundation.sql"];
+
+/// Migrations are embedded with `include_str!` rather than sqlx's `migrate!` macro, which
+/// would pull sqlx's compile-time machinery into the build.
+fn migrator() -> StoreResult<Migrator> {
+    let migrations = MIGRATIONS
+        .iter()
+        .map(|m| {
+            let (version, description) = migration_version(m.file_name).ok_or_else(|| {
+                StoreError::Backend(format!("nom de migration invalide : {}", m.file_name))
+            })?;
+            Ok(Migration::new(
+                version,
+                Cow::Owned(description),
+                MigrationType::Simple,
+                Cow::Borrowed(m.sql),
+                false,
+            ))
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Migrator {
+        migrations: Cow::Owned(migrations),
+        ..Migrator::DEFAULT
+    })
+}
+
+/// Throw-away databases for tests (here and in the binary's integration tests): each test
+/// gets its own database on the server named by `QEP_TEST_POSTGRES_URL`, dropped afterwards.
+pub mod testdb {
+    use sqlx::Connection as _;
+    use sqlx::PgConnection;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    pub const ENV: &str = "QEP_TEST_POSTGRES_URL";
+
+    pub struct TestDatabase {
+        admin_url: String,
+        pub name: String,
+        pub url: String,
+    }
+
+    /// `None` when `QEP_TEST_POSTGRES_URL` is unset (PostgreSQL tests are then skipped,
+    /// except in CI where the variable is always set).
+    pub async fn create() -> Option<TestDatabase> {
+        let admin_url = std::env::var(ENV).ok().filter(|s| !s.is_empty())?;
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "qep_test_{}_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_micros())
+                .unwrap_or(0)
+        );
+        let mut conn = PgConnection::connect(&admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("{ENV}={admin_url}: {e}"));
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
+        let _ = conn.close().await;
+        let base = match admin_url.split_once('?') {
+            Some((base, _)) => base,
+            None => admin_url.as_str(),
+        };
+        let prefix = base.rsplit_once('/').map_or(base, |(p, _)| p);
+        let url = format!("{prefix}/{name}");
+        Some(TestDatabase {
+            admin_url,
+            name,
+            url,
+        })
+    }
+
+    impl TestDatabase {
+        pub async fn drop_database(self) {
+            if let Ok(mut conn) = PgConnection::connect(&self.admin_url).await {
+                let _ = sqlx::query(&format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    self.name
+                ))
+                .execute(&mut conn)
+                .await;
+                let _ = conn.close().await;
+            }
+        }
+    }
+}

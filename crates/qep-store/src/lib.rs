@@ -1,1 +1,192 @@
+//! The storage seam.
+//!
+//! [`Store`] is the one interface the rest of QeP talks to. Each method is one whole business
+//! operation in one transaction (the audit entry it writes included); transaction handles
+//! never cross this seam. Errors are semantic ([`StoreError`]), translated by each backend
+//! from its own error codes.
+//!
+//! Both backends run the same SQL, written once in [`sql`]; they differ in connection
+//! set-up, migrations and error-code translation.
 
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use thiserror::Error;
+
+use qep_core::account::{Email, Role};
+use qep_core::ids::{ServiceId, SiteId, UserId};
+use qep_core::prefecture::{PrefectureSettings, Service, ServiceDraft, Site, SiteDraft};
+
+#[cfg(feature = "testing")]
+pub mod conformance;
+#[doc(hidden)]
+pub mod sql;
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    #[error("{0} introuvable")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(Conflict),
+    #[error("la base de données est occupée, réessayez")]
+    Busy,
+    #[error("donnée enregistrée illisible : {0}")]
+    Corrupt(String),
+    #[error("erreur de la base de données : {0}")]
+    Backend(String),
+}
+
+/// Why a write was refused because of what is already stored.
+#[derive(Debug, Error, Clone, Copy, PartialEq, Eq)]
+pub enum Conflict {
+    #[error("un compte existe déjà avec cette adresse")]
+    EmailTaken,
+    #[error("ce site porte encore des services : déplacez-les ou supprimez-les d'abord")]
+    SiteHasServices,
+    #[error("la préfecture est déjà initialisée")]
+    AlreadyInitialised,
+    #[error("cet élément est référencé ailleurs ou en double")]
+    Constraint,
+}
+
+/// Who does a change, as recorded in the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: Option<UserId>,
+    /// The account's e-mail, or `cli` / `système` for changes made outside the web UI.
+    pub label: String,
+}
+
+impl Actor {
+    pub fn user(id: UserId, email: &Email) -> Actor {
+        Actor {
+            user_id: Some(id),
+            label: email.to_string(),
+        }
+    }
+
+    pub fn cli() -> Actor {
+        Actor {
+            user_id: None,
+            label: "ligne de commande".into(),
+        }
+    }
+
+    pub fn system() -> Actor {
+        Actor {
+            user_id: None,
+            label: "système".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    pub id: UserId,
+    pub email: Email,
+    pub display_name: String,
+    pub role: Role,
+    pub active: bool,
+    pub services: Vec<ServiceId>,
+    pub created_at: DateTime<Utc>,
+    pub last_login_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: Email,
+    pub display_name: String,
+    pub role: Role,
+    /// A PHC string (argon2id); hashing happens before the store.
+    pub password_hash: String,
+    pub services: Vec<ServiceId>,
+}
+
+#[derive(Debug, Clone)]
+pub struct UserUpdate {
+    pub display_name: String,
+    pub role: Role,
+    pub active: bool,
+    pub services: Vec<ServiceId>,
+}
+
+/// A server-side session. Only a hash of the cookie's token is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSession {
+    pub token_hash: String,
+    pub csrf_token: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionUser {
+    pub csrf_token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: User,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<UserId>,
+    pub actor: String,
+    /// What was done, e.g. `site.create`, `user.update`, `login`.
+    pub action: String,
+    /// What it was done to, e.g. `site 3`.
+    pub target: String,
+    /// Human-readable detail (French), e.g. the new values.
+    pub detail: String,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `sqlite` or `postgres`, for messages and `/healthz`.
+    fn backend(&self) -> &'static str;
+    async fn ping(&self) -> StoreResult<()>;
+
+    async fn find_prefecture(&self) -> StoreResult<Option<PrefectureSettings>>;
+    /// First set-up; refused with [`Conflict::AlreadyInitialised`] if done already.
+    async fn init_prefecture(&self, actor: &Actor, s: &PrefectureSettings) -> StoreResult<()>;
+    async fn update_prefecture(&self, actor: &Actor, s: &PrefectureSettings) -> StoreResult<()>;
+
+    async fn list_sites(&self) -> StoreResult<Vec<Site>>;
+    async fn insert_site(&self, actor: &Actor, site: &SiteDraft) -> StoreResult<Site>;
+    async fn update_site(&self, actor: &Actor, id: SiteId, site: &SiteDraft) -> StoreResult<Site>;
+    async fn delete_site(&self, actor: &Actor, id: SiteId) -> StoreResult<()>;
+
+    async fn list_services(&self) -> StoreResult<Vec<Service>>;
+    async fn insert_service(&self, actor: &Actor, s: &ServiceDraft) -> StoreResult<Service>;
+    async fn update_service(
+        &self,
+        actor: &Actor,
+        id: ServiceId,
+        s: &ServiceDraft,
+    ) -> StoreResult<Service>;
+    async fn delete_service(&self, actor: &Actor, id: ServiceId) -> StoreResult<()>;
+
+    async fn insert_user(&self, actor: &Actor, user: &NewUser) -> StoreResult<User>;
+    async fn update_user(&self, actor: &Actor, id: UserId, u: &UserUpdate) -> StoreResult<User>;
+    async fn set_password(&self, actor: &Actor, id: UserId, hash: &str) -> StoreResult<()>;
+    async fn get_user(&self, id: UserId) -> StoreResult<User>;
+    async fn list_users(&self) -> StoreResult<Vec<User>>;
+    /// The account and its password hash, for a login attempt.
+    async fn find_credentials(&self, email: &Email) -> StoreResult<Option<(User, String)>>;
+
+    /// Opens a session for a successful login, records the login time and the audit entry.
+    async fn open_session(&self, user: UserId, session: &NewSession) -> StoreResult<()>;
+    /// The live session with this token hash; expired sessions and inactive accounts give `None`.
+    async fn find_session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<SessionUser>>;
+    async fn close_session(&self, token_hash: &str) -> StoreResult<()>;
+    async fn purge_expired_sessions(&self, now: DateTime<Utc>) -> StoreResult<u64>;
+
+    /// Newest first; `before` pages backwards by id.
+    async fn list_audit(&self, limit: u32, before: Option<i64>) -> StoreResult<Vec<AuditEntry>>;
+}

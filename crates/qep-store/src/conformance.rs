@@ -1,0 +1,390 @@
+//! Storage scenarios every backend must pass, run by each backend's tests on a fresh,
+//! migrated database (SQLite always, PostgreSQL whenever `QEP_TEST_POSTGRES_URL` is set).
+
+use std::future::Future;
+
+use chrono::{Duration, Utc};
+use qep_core::account::{Email, Role};
+use qep_core::ids::{ServiceId, SiteId, UserId};
+use qep_core::prefecture::{PrefectureSettings, ServiceDraft, SiteDraft};
+use qep_core::referentiel::DEFAULT_CODE;
+
+use crate::{Actor, Conflict, NewSession, NewUser, Store, StoreError, UserUpdate};
+
+type Scenario = for<'a> fn(&'a dyn Store) -> std::pin::Pin<Box<dyn Future<Output = ()> + 'a>>;
+
+/// (name, scenario) pairs, so a failure names its scenario.
+pub const SCENARIOS: &[(&str, Scenario)] = &[
+    ("prefecture_lifecycle", |s| {
+        Box::pin(prefecture_lifecycle(s))
+    }),
+    ("sites_and_services", |s| Box::pin(sites_and_services(s))),
+    ("users_and_sessions", |s| Box::pin(users_and_sessions(s))),
+    ("audit_log_pages_newest_first", |s| {
+        Box::pin(audit_log_pages_newest_first(s))
+    }),
+];
+
+/// Runs every scenario, each on a fresh store from `fresh`.
+pub async fn run_all<S, F, Fut>(mut fresh: F)
+where
+    S: Store,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = S>,
+{
+    for (name, scenario) in SCENARIOS {
+        eprintln!("conformance scenario: {name}");
+        let store = fresh().await;
+        scenario(&store).await;
+    }
+}
+
+fn email(s: &str) -> Email {
+    Email::parse(s).expect("test e-mail is valid")
+}
+
+pub async fn prefecture_lifecycle(store: &dyn Store) {
+    assert_eq!(store.find_prefecture().await, Ok(None));
+    let cher = PrefectureSettings::new("Préfecture du Cher", "18", DEFAULT_CODE, &[2, 3])
+        .expect("valid settings");
+    store
+        .init_prefecture(&Actor::cli(), &cher)
+        .await
+        .expect("first init");
+    assert_eq!(store.find_prefecture().await, Ok(Some(cher.clone())));
+    assert_eq!(
+        store.init_prefecture(&Actor::cli(), &cher).await,
+        Err(StoreError::Conflict(Conflict::AlreadyInitialised))
+    );
+    let moved = PrefectureSettings::new(
+        "Préfecture de la Moselle « test »",
+        "57",
+        DEFAULT_CODE,
+        &[4],
+    )
+    .expect("valid settings");
+    store
+        .update_prefecture(&Actor::system(), &moved)
+        .await
+        .expect("update");
+    let found = store
+        .find_prefecture()
+        .await
+        .expect("read")
+        .expect("present");
+    assert_eq!(found, moved);
+    assert_eq!(
+        found.scope.modules.iter().copied().collect::<Vec<_>>(),
+        vec![1, 4]
+    );
+    let audit = store.list_audit(10, None).await.expect("audit");
+    let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
+    assert_eq!(actions, vec!["prefecture.update", "prefecture.init"]);
+    assert_eq!(audit[0].actor, "système");
+    assert!(
+        audit[0].detail.contains("Moselle « test »"),
+        "{}",
+        audit[0].detail
+    );
+}
+
+pub async fn sites_and_services(store: &dyn Store) {
+    let actor = Actor::cli();
+    let main = store
+        .insert_site(
+            &actor,
+            &SiteDraft::new("Préfecture", "prefecture", "Place Bonet, Alençon").expect("site"),
+        )
+        .await
+        .expect("insert site");
+    let sub = store
+        .insert_site(
+            &actor,
+            &SiteDraft::new("Sous-préfecture d'Argentan", "sub_prefecture", "").expect("site"),
+        )
+        .await
+        .expect("insert site");
+    assert_ne!(main.id, sub.id);
+    assert_eq!(
+        store.list_sites().await.expect("list"),
+        vec![main.clone(), sub.clone()]
+    );
+
+    let base = store
+        .insert_service(
+            &actor,
+            &ServiceDraft::new("Bureau de l'asile et du séjour", "base", main.id, true)
+                .expect("service"),
+        )
+        .await
+        .expect("insert service");
+    assert_eq!(base.code, "BASE");
+    assert!(base.in_scope);
+
+    let missing_site = ServiceDraft::new("Fantôme", "", SiteId(9999), false).expect("draft");
+    assert_eq!(
+        store.insert_service(&actor, &missing_site).await,
+        Err(StoreError::NotFound("site"))
+    );
+    assert_eq!(
+        store.delete_site(&actor, main.id).await,
+        Err(StoreError::Conflict(Conflict::SiteHasServices))
+    );
+
+    let moved =
+        ServiceDraft::new("Bureau de l'asile et du séjour", "BASE", sub.id, false).expect("draft");
+    let updated = store
+        .update_service(&actor, base.id, &moved)
+        .await
+        .expect("update service");
+    assert_eq!((updated.site_id, updated.in_scope), (sub.id, false));
+    assert_eq!(
+        store
+            .update_service(&actor, ServiceId(424242), &moved)
+            .await,
+        Err(StoreError::NotFound("service"))
+    );
+
+    store.delete_site(&actor, main.id).await.expect("now empty");
+    assert_eq!(
+        store.delete_site(&actor, main.id).await,
+        Err(StoreError::NotFound("site"))
+    );
+    let renamed = store
+        .update_site(
+            &actor,
+            sub.id,
+            &SiteDraft::new("Sous-préfecture d'Argentan (annexe)", "sub_prefecture", "")
+                .expect("site"),
+        )
+        .await
+        .expect("update site");
+    assert_eq!(renamed.name, "Sous-préfecture d'Argentan (annexe)");
+    store
+        .delete_service(&actor, base.id)
+        .await
+        .expect("delete service");
+    assert_eq!(store.list_services().await, Ok(vec![]));
+}
+
+pub async fn users_and_sessions(store: &dyn Store) {
+    let actor = Actor::cli();
+    let site = store
+        .insert_site(
+            &actor,
+            &SiteDraft::new("Préfecture", "prefecture", "").expect("site"),
+        )
+        .await
+        .expect("site");
+    let service = store
+        .insert_service(
+            &actor,
+            &ServiceDraft::new("Accueil général", "ACC", site.id, true).expect("service"),
+        )
+        .await
+        .expect("service");
+
+    let agent = store
+        .insert_user(
+            &actor,
+            &NewUser {
+                email: email("agent@orne.gouv.fr"),
+                display_name: "Agnès Agent".into(),
+                role: Role::Agent,
+                password_hash: "$argon2id$fake".into(),
+                services: vec![service.id],
+            },
+        )
+        .await
+        .expect("insert user");
+    assert_eq!(agent.services, vec![service.id]);
+    assert!(agent.active);
+    assert_eq!(agent.last_login_at, None);
+
+    let duplicate = NewUser {
+        email: email("AGENT@orne.gouv.fr"),
+        display_name: "Autre".into(),
+        role: Role::Viewer,
+        password_hash: "x".into(),
+        services: vec![],
+    };
+    assert_eq!(
+        store.insert_user(&actor, &duplicate).await.map(|u| u.id),
+        Err(StoreError::Conflict(Conflict::EmailTaken))
+    );
+    let bad_service = NewUser {
+        email: email("autre@orne.gouv.fr"),
+        services: vec![ServiceId(777)],
+        ..duplicate.clone()
+    };
+    assert_eq!(
+        store.insert_user(&actor, &bad_service).await.map(|u| u.id),
+        Err(StoreError::NotFound("service"))
+    );
+    // Nothing half-written: the refused account does not exist.
+    assert_eq!(
+        store
+            .find_credentials(&email("autre@orne.gouv.fr"))
+            .await
+            .map(|c| c.is_some()),
+        Ok(false)
+    );
+
+    let (found, hash) = store
+        .find_credentials(&email("agent@orne.gouv.fr"))
+        .await
+        .expect("read")
+        .expect("present");
+    assert_eq!((found.id, hash.as_str()), (agent.id, "$argon2id$fake"));
+
+    let now = Utc::now();
+    let session = NewSession {
+        token_hash: "hash-1".into(),
+        csrf_token: "csrf-1".into(),
+        created_at: now,
+        expires_at: now + Duration::hours(8),
+    };
+    store.open_session(agent.id, &session).await.expect("open");
+    let live = store
+        .find_session("hash-1", now)
+        .await
+        .expect("read")
+        .expect("live session");
+    assert_eq!(
+        (live.user.id, live.csrf_token.as_str()),
+        (agent.id, "csrf-1")
+    );
+    assert_eq!(live.user.services, vec![service.id]);
+    assert!(live.user.last_login_at.is_some());
+    assert!(
+        store
+            .find_session("hash-1", now + Duration::hours(9))
+            .await
+            .expect("read")
+            .is_none(),
+        "an expired session must not authenticate"
+    );
+    assert!(
+        store
+            .find_session("unknown", now)
+            .await
+            .expect("read")
+            .is_none()
+    );
+
+    // Deactivating an account ends its sessions.
+    let update = UserUpdate {
+        display_name: "Agnès Agent".into(),
+        role: Role::Viewer,
+        active: false,
+        services: vec![],
+    };
+    let updated = store
+        .update_user(&actor, agent.id, &update)
+        .await
+        .expect("update");
+    assert_eq!((updated.role, updated.active), (Role::Viewer, false));
+    assert!(updated.services.is_empty());
+    assert!(
+        store
+            .find_session("hash-1", now)
+            .await
+            .expect("read")
+            .is_none()
+    );
+    assert_eq!(
+        store.open_session(agent.id, &session).await,
+        Err(StoreError::NotFound("compte")),
+        "an inactive account cannot log in"
+    );
+
+    let reactivated = UserUpdate {
+        active: true,
+        ..update
+    };
+    store
+        .update_user(&actor, agent.id, &reactivated)
+        .await
+        .expect("reactivate");
+    let second = NewSession {
+        token_hash: "hash-2".into(),
+        ..session.clone()
+    };
+    store.open_session(agent.id, &second).await.expect("open");
+    store
+        .set_password(&actor, agent.id, "$argon2id$new")
+        .await
+        .expect("set password");
+    assert!(
+        store
+            .find_session("hash-2", now)
+            .await
+            .expect("read")
+            .is_none()
+    );
+    assert_eq!(
+        store.set_password(&actor, UserId(999), "x").await,
+        Err(StoreError::NotFound("compte"))
+    );
+
+    let third = NewSession {
+        token_hash: "hash-3".into(),
+        expires_at: now + Duration::minutes(1),
+        ..session.clone()
+    };
+    store.open_session(agent.id, &third).await.expect("open");
+    store.close_session("hash-3").await.expect("close");
+    assert!(
+        store
+            .find_session("hash-3", now)
+            .await
+            .expect("read")
+            .is_none()
+    );
+
+    let fourth = NewSession {
+        token_hash: "hash-4".into(),
+        expires_at: now + Duration::minutes(1),
+        ..session
+    };
+    store.open_session(agent.id, &fourth).await.expect("open");
+    assert_eq!(
+        store
+            .purge_expired_sessions(now + Duration::minutes(2))
+            .await,
+        Ok(1)
+    );
+    let users = store.list_users().await.expect("list");
+    assert_eq!(users.len(), 1);
+    assert_eq!(
+        store.get_user(UserId(31337)).await.map(|u| u.id),
+        Err(StoreError::NotFound("compte"))
+    );
+}
+
+pub async fn audit_log_pages_newest_first(store: &dyn Store) {
+    let actor = Actor::cli();
+    for i in 0..5 {
+        store
+            .insert_site(
+                &actor,
+                &SiteDraft::new(&format!("Site {i}"), "other", "").expect("site"),
+            )
+            .await
+            .expect("insert");
+    }
+    let first = store.list_audit(3, None).await.expect("page 1");
+    assert_eq!(first.len(), 3);
+    assert!(first.windows(2).all(|w| w[0].id > w[1].id));
+    assert!(first[0].detail.contains("Site 4"));
+    let rest = store
+        .list_audit(10, Some(first[2].id))
+        .await
+        .expect("page 2");
+    assert_eq!(rest.len(), 2);
+    assert!(rest[1].detail.contains("Site 0"));
+    assert!(
+        rest.iter()
+            .all(|a| a.action == "site.create" && a.actor == "ligne de commande")
+    );
+}

@@ -1,0 +1,883 @@
+//! The SQL both backends run, written once.
+//!
+//! SQLite and PostgreSQL accept the same statements here (`$n` placeholders, `RETURNING`,
+//! `ON CONFLICT`); what differs is the column types chosen in each backend's migrations
+//! (TEXT vs TIMESTAMPTZ, INTEGER vs BOOLEAN), which sqlx maps to the same Rust types.
+//! `impl_sql_store!` expands this one implementation for a backend's pool type; the
+//! backend supplies `fn pool(&self) -> &sqlx::Pool<DB>` and
+//! `fn map_err(e: sqlx::Error) -> StoreError` (its own error codes).
+
+use crate::{Conflict, StoreError};
+
+/// What a constraint violation means for the operation that hit it.
+#[derive(Debug, Clone)]
+pub struct OnViolation {
+    pub unique: StoreError,
+    pub foreign_key: StoreError,
+}
+
+impl OnViolation {
+    pub const GENERIC: OnViolation = OnViolation {
+        unique: StoreError::Conflict(Conflict::Constraint),
+        foreign_key: StoreError::Conflict(Conflict::Constraint),
+    };
+}
+
+pub const DETAIL_MAX: usize = 2000;
+
+/// Audit details are for people; keep them bounded.
+pub fn clip(detail: String) -> String {
+    if detail.chars().count() <= DETAIL_MAX {
+        detail
+    } else {
+        detail.chars().take(DETAIL_MAX).collect::<String>() + "…"
+    }
+}
+
+#[macro_export]
+macro_rules! impl_sql_store {
+    ($store:ty, $db:ty, $name:literal) => {
+        impl $store {
+            async fn audit_tx(
+                tx: &mut ::sqlx::Transaction<'_, $db>,
+                actor: &$crate::Actor,
+                action: &str,
+                target: String,
+                detail: String,
+            ) -> $crate::StoreResult<()> {
+                ::sqlx::query(
+                    "INSERT INTO audit_log (at, actor_id, actor, action, target, detail) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(::chrono::Utc::now())
+                .bind(actor.user_id.map(|u| u.0))
+                .bind(&actor.label)
+                .bind(action)
+                .bind(target)
+                .bind($crate::sql::clip(detail))
+                .execute(&mut **tx)
+                .await
+                .map_err(Self::map_err)?;
+                Ok(())
+            }
+
+            async fn begin(&self) -> $crate::StoreResult<::sqlx::Transaction<'static, $db>> {
+                self.pool().begin().await.map_err(Self::map_err)
+            }
+
+            async fn commit(tx: ::sqlx::Transaction<'static, $db>) -> $crate::StoreResult<()> {
+                tx.commit().await.map_err(Self::map_err)
+            }
+
+            fn violation(e: ::sqlx::Error, on: $crate::sql::OnViolation) -> $crate::StoreError {
+                // sqlx derives these kinds from each backend's own error codes.
+                if let ::sqlx::Error::Database(db) = &e {
+                    match db.kind() {
+                        ::sqlx::error::ErrorKind::UniqueViolation => return on.unique,
+                        ::sqlx::error::ErrorKind::ForeignKeyViolation => return on.foreign_key,
+                        _ => {}
+                    }
+                }
+                Self::map_err(e)
+            }
+
+            fn user_from_row(
+                row: &<$db as ::sqlx::Database>::Row,
+            ) -> $crate::StoreResult<($crate::User, String)> {
+                use ::sqlx::Row as _;
+                let get_err = |e: ::sqlx::Error| $crate::StoreError::Corrupt(e.to_string());
+                let email: String = row.try_get("email").map_err(get_err)?;
+                let role: String = row.try_get("role").map_err(get_err)?;
+                let user = $crate::User {
+                    id: ::qep_core::ids::UserId(row.try_get("id").map_err(get_err)?),
+                    email: ::qep_core::account::Email::parse(&email)
+                        .map_err(|e| $crate::StoreError::Corrupt(e.to_string()))?,
+                    display_name: row.try_get("display_name").map_err(get_err)?,
+                    role: ::qep_core::account::Role::parse(&role)
+                        .map_err(|e| $crate::StoreError::Corrupt(e.to_string()))?,
+                    active: row.try_get("active").map_err(get_err)?,
+                    services: Vec::new(),
+                    created_at: row.try_get("created_at").map_err(get_err)?,
+                    last_login_at: row.try_get("last_login_at").map_err(get_err)?,
+                };
+                let hash: String = row.try_get("password_hash").map_err(get_err)?;
+                Ok((user, hash))
+            }
+
+            async fn services_of(
+                &self,
+                user: Option<::qep_core::ids::UserId>,
+            ) -> $crate::StoreResult<Vec<(i64, i64)>> {
+                let rows: Vec<(i64, i64)> = match user {
+                    Some(u) => ::sqlx::query_as(
+                        "SELECT user_id, service_id FROM user_services WHERE user_id = $1 \
+                         ORDER BY service_id",
+                    )
+                    .bind(u.0)
+                    .fetch_all(self.pool())
+                    .await,
+                    None => ::sqlx::query_as(
+                        "SELECT user_id, service_id FROM user_services ORDER BY user_id, service_id",
+                    )
+                    .fetch_all(self.pool())
+                    .await,
+                }
+                .map_err(Self::map_err)?;
+                Ok(rows)
+            }
+
+            async fn replace_user_services(
+                tx: &mut ::sqlx::Transaction<'_, $db>,
+                user: ::qep_core::ids::UserId,
+                services: &[::qep_core::ids::ServiceId],
+            ) -> $crate::StoreResult<()> {
+                ::sqlx::query("DELETE FROM user_services WHERE user_id = $1")
+                    .bind(user.0)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(Self::map_err)?;
+                for s in services {
+                    ::sqlx::query(
+                        "INSERT INTO user_services (user_id, service_id) VALUES ($1, $2) \
+                         ON CONFLICT DO NOTHING",
+                    )
+                    .bind(user.0)
+                    .bind(s.0)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(|e| {
+                        Self::violation(
+                            e,
+                            $crate::sql::OnViolation {
+                                foreign_key: $crate::StoreError::NotFound("service"),
+                                ..$crate::sql::OnViolation::GENERIC
+                            },
+                        )
+                    })?;
+                }
+                Ok(())
+            }
+
+            fn site_from_row(
+                row: (i64, String, String, String),
+            ) -> $crate::StoreResult<::qep_core::prefecture::Site> {
+                Ok(::qep_core::prefecture::Site {
+                    id: ::qep_core::ids::SiteId(row.0),
+                    name: row.1,
+                    kind: ::qep_core::prefecture::SiteKind::parse(&row.2)
+                        .map_err(|e| $crate::StoreError::Corrupt(e.to_string()))?,
+                    address: row.3,
+                })
+            }
+
+            fn service_from_row(
+                row: (i64, String, String, i64, bool),
+            ) -> ::qep_core::prefecture::Service {
+                ::qep_core::prefecture::Service {
+                    id: ::qep_core::ids::ServiceId(row.0),
+                    name: row.1,
+                    code: row.2,
+                    site_id: ::qep_core::ids::SiteId(row.3),
+                    in_scope: row.4,
+                }
+            }
+
+            async fn write_prefecture(
+                tx: &mut ::sqlx::Transaction<'_, $db>,
+                s: &::qep_core::prefecture::PrefectureSettings,
+            ) -> $crate::StoreResult<()> {
+                ::sqlx::query(
+                    "INSERT INTO prefecture (id, name, department, referentiel, updated_at) \
+                     VALUES (1, $1, $2, $3, $4) \
+                     ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
+                     department = excluded.department, referentiel = excluded.referentiel, \
+                     updated_at = excluded.updated_at",
+                )
+                .bind(&s.name)
+                .bind(s.department.code())
+                .bind(&s.scope.referentiel)
+                .bind(::chrono::Utc::now())
+                .execute(&mut **tx)
+                .await
+                .map_err(Self::map_err)?;
+                ::sqlx::query("DELETE FROM scope_modules")
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(Self::map_err)?;
+                for m in &s.scope.modules {
+                    ::sqlx::query("INSERT INTO scope_modules (module) VALUES ($1)")
+                        .bind(i32::from(*m))
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(Self::map_err)?;
+                }
+                Ok(())
+            }
+        }
+
+        #[::async_trait::async_trait]
+        impl $crate::Store for $store {
+            fn backend(&self) -> &'static str {
+                $name
+            }
+
+            async fn ping(&self) -> $crate::StoreResult<()> {
+                ::sqlx::query("SELECT 1")
+                    .execute(self.pool())
+                    .await
+                    .map_err(Self::map_err)?;
+                Ok(())
+            }
+
+            async fn find_prefecture(
+                &self,
+            ) -> $crate::StoreResult<Option<::qep_core::prefecture::PrefectureSettings>> {
+                let row: Option<(String, String, String)> = ::sqlx::query_as(
+                    "SELECT name, department, referentiel FROM prefecture WHERE id = 1",
+                )
+                .fetch_optional(self.pool())
+                .await
+                .map_err(Self::map_err)?;
+                let Some((name, department, referentiel)) = row else {
+                    return Ok(None);
+                };
+                let modules: Vec<(i32,)> =
+                    ::sqlx::query_as("SELECT module FROM scope_modules ORDER BY module")
+                        .fetch_all(self.pool())
+                        .await
+                        .map_err(Self::map_err)?;
+                let modules: Vec<u8> = modules
+                    .into_iter()
+                    .filter_map(|(m,)| u8::try_from(m).ok())
+                    .collect();
+                ::qep_core::prefecture::PrefectureSettings::new(
+                    &name,
+                    &department,
+                    &referentiel,
+                    &modules,
+                )
+                .map(Some)
+                .map_err(|e| $crate::StoreError::Corrupt(e.to_string()))
+            }
+
+            async fn init_prefecture(
+                &self,
+                actor: &$crate::Actor,
+                s: &::qep_core::prefecture::PrefectureSettings,
+            ) -> $crate::StoreResult<()> {
+                let mut tx = self.begin().await?;
+                let exists: Option<(i64,)> =
+                    ::sqlx::query_as("SELECT id FROM prefecture WHERE id = 1")
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(Self::map_err)?;
+                if exists.is_some() {
+                    return Err($crate::StoreError::Conflict(
+                        $crate::Conflict::AlreadyInitialised,
+                    ));
+                }
+                Self::write_prefecture(&mut tx, s).await?;
+                Self::audit_tx(
+                    &mut tx,
+                    actor,
+                    "prefecture.init",
+                    "préfecture".into(),
+                    $crate::sql::describe_prefecture(s),
+                )
+                .await?;
+                Self::commit(tx).await
+            }
+
+            async fn update_prefecture(
+                &self,
+                actor: &$crate::Actor,
+                s: &::qep_core::prefecture::PrefectureSettings,
+            ) -> $crate::StoreResult<()> {
+                let mut tx = self.begin().await?;
+                Self::write_prefecture(&mut tx, s).await?;
+                Self::audit_tx(
+                    &mut tx,
+                    actor,
+                    "prefecture.update",
+                    "préfecture".into(),
+                    $crate::sql::describe_prefecture(s),
+                )
+                .await?;
+                Self::commit(tx).await
+            }
+
+            async fn list_sites(&self) -> $crate::StoreResult<Vec<::qep_core::prefecture::Site>> {
+                let rows: Vec<(i64, String, String, String)> = ::sqlx::query_as(
+                    "SELECT id, name, kind, address FROM sites ORDER BY id",
+                )
+                .fetch_all(self.pool())
+                .await
+                .map_err(Self::map_err)?;
+                rows.into_iter().map(Self::site_from_row).collect()
+            }
+
+            async fn insert_site(
+                &self,
+                actor: &$crate::Actor,
+                site: &::qep_core::prefecture::SiteDraft,
+            ) -> $crate::StoreResult<::qep_core::prefecture::Site> {
+                let mut tx = self.begin().await?;
+                let row: (i64, String, String, String) = ::sqlx::query_as(
+                    "INSERT INTO sites (name, kind, address) VALUES ($1, $2, $3) \
+                     RETURNING id, name, kind, address",
+                )
+                .bind(&site.name)
+                .bind(site.kind.as_str())
+                .bind(&site.address)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(Self::map_err)?;
+                let created = Self::site_from_row(row)?;
+                Self::audit_tx(
+                    &mut tx,
+                    actor,
+                    "site.create",
+                    format!("site {}", created.id),
+                    $crate::sql::describe_site(site),
+                )
+                .await?;
+                Self::commit(tx).await?;
+                Ok(created)
+            }
+
+            async fn update_site(
+                &self,
+                actor: &$crate::Actor,
+                id: ::qep_core::ids::SiteId,
+                site: &::qep_core::prefecture::SiteDraft,
+            ) -> $crate::StoreResult<::qep_core::prefecture::Site> {
+                let mut tx = self.begin().await?;
+                let row: Option<(i64, String, String, String)> = ::sqlx::query_as(
+                    "UPDATE sites SET name = $1, kind = $2, address = $3 WHERE id = $4 \
+                     RETURNING id, name, kind, address",
+                )
+                .bind(&site.name)
+                .bind(site.kind.as_str())
+                .bind(&site.address)
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(Self::map_err)?;
+                let updated =
+                    Self::site_from_row(row.ok_or($crate::StoreError::NotFound("site"))?)?;
+                Self::audit_tx(
+                    &mut tx,
+                    actor,
+                    "site.update",
+                    format!("site {id}"),
+                    $crate::sql::describe_site(site),
+                )
+                .await?;
+                Self::commit(tx).await?;
+                Ok(updated)
+            }
+
+            async fn delete_site(
+                &self,
+                actor: &$crate::Actor,
+                id: ::qep_core::ids::SiteId,
+            ) -> $crate::StoreResult<()> {
+                let mut tx = self.begin().await?;
+                let name: Option<(String,)> =
+                    ::sqlx::query_as("DELETE FROM sites WHERE id = $1 RETURNING name")
+                        .bind(id.0)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(|e| {
+                            Self::violation(
+                                e,
+                                $crate::sql::OnViolation {
+                                    foreign_key: $crate::StoreError::Conflict(
+                                        $crate::Conflict::SiteHasServices,
+                                    ),
+                                    ..$crate::sql::OnViolation::GENERIC
+                                },
+                            )
+                        })?;
+                let (name,) = name.ok_or($crate::StoreError::NotFound("site"))?;
+                Self::audit_tx(&mut tx, actor, "site.delete", format!("site {id}"), name).await?;
+                Self::commit(tx).await
+            }
+
+            async fn list_services(
+                &self,
+            ) -> $crate::StoreResult<Vec<::qep_core::prefecture::Service>> {
+                let rows: Vec<(i64, String, String, i64, bool)> = ::sqlx::query_as(
+                    "SELECT id, name, code, site_id, in_scope FROM services ORDER BY id",
+                )
+                .fetch_all(self.pool())
+                .await
+                .map_err(Self::map_err)?;
+                Ok(rows.into_iter().map(Self::service_from_row).collect())
+            }
+
+            async fn insert_service(
+                &self,
+                actor: &$crate::Actor,
+                s: &::qep_core::prefecture::ServiceDraft,
+            ) -> $crate::StoreResult<::qep_core::prefecture::Service> {
+                let mut tx = self.begin().await?;
+                let row: (i64, String, String, i64, bool) = ::sqlx::query_as(
+                    "INSERT INTO services (name, code, site_id, in_scope) VALUES ($1, $2, $3, $4) \
+                     RETURNING id, name, code, site_id, in_scope",
+                )
+                .bind(&s.name)
+                .bind(&s.code)
+                .bind(s.site_id.0)
+                .bind(s.in_scope)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| {
+                    Self::violation(
+                        e,
+                        $crate::sql::OnViolation {
+                            foreign_key: $crate::StoreError::NotFound("site"),
+                            ..$crate::sql::OnViolation::GENERIC
+                        },
+                    )
+                })?;
+                let created = Self::service_from_row(row);
+                Self::audit_tx(
+                    &mut tx,
+                    actor,
+                    "service.create",
+                    format!("service {}", created.id),
+                    $crate::sql::describe_service(s),
+                )
+                .await?;
+                Self::commit(tx).await?;
+                Ok(created)
+            }
+
+            async fn update_service(
+                &self,
+                actor: &$crate::Actor,
+                id: ::qep_core::ids::ServiceId,
+                s: &::qep_core::prefecture::ServiceDraft,
+            ) -> $crate::StoreResult<::qep_core::prefecture::Service> {
+                let mut tx = self.begin().await?;
+                let row: Option<(i64, String, String, i64, bool)> = ::sqlx::query_as(
+                    "UPDATE services SET name = $1, code = $2, site_id = $3, in_scope = $4 \
+                     WHERE id = $5 RETURNING id, name, code, site_id, in_scope",
+                )
+                .bind(&s.name)
+                .bind(&s.code)
+                .bind(s.site_id.0)
+                .bind(s.in_scope)
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(|e| {
+                    Self::violation(
+                        e,
+                        $crate::sql::OnViolation {
+                            foreign_key: $crate::StoreError::NotFound("site"),
+                            ..$crate::sql::OnViolation::GENERIC
+                        },
+                    )
+                })?;
+                let updated =
+                    Self::service_from_row(row.ok_or($crate::StoreError::NotFound("service"))?);
+                Self::audit_tx(
+                    &mut tx,
+                    actor,
+                    "service.update",
+                    format!("service {id}"),
+                    $crate::sql::describe_service(s),
+                )
+                .await?;
+                Self::commit(tx).await?;
+                Ok(updated)
+            }
+
+            async fn delete_service(
+                &self,
+                actor: &$crate::Actor,
+                id: ::qep_core::ids::ServiceId,
+            ) -> $crate::StoreResult<()> {
+                let mut tx = self.begin().await?;
+                ::sqlx::query("DELETE FROM user_services WHERE service_id = $1")
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::map_err)?;
+                let name: Option<(String,)> =
+                    ::sqlx::query_as("DELETE FROM services WHERE id = $1 RETURNING name")
+                        .bind(id.0)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(|e| Self::violation(e, $crate::sql::OnViolation::GENERIC))?;
+                let (name,) = name.ok_or($crate::StoreError::NotFound("service"))?;
+                Self::audit_tx(&mut tx, actor, "service.delete", format!("service {id}"), name)
+                    .await?;
+                Self::commit(tx).await
+            }
+
+            async fn insert_user(
+                &self,
+                actor: &$crate::Actor,
+                u: &$crate::NewUser,
+            ) -> $crate::StoreResult<$crate::User> {
+                let mut tx = self.begin().await?;
+                let (id,): (i64,) = ::sqlx::query_as(
+                    "INSERT INTO users (email, display_name, role, password_hash, active, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                )
+                .bind(u.email.as_str())
+                .bind(&u.display_name)
+                .bind(u.role.as_str())
+                .bind(&u.password_hash)
+                .bind(true)
+                .bind(::chrono::Utc::now())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| {
+                    Self::violation(
+                        e,
+                        $crate::sql::OnViolation {
+                            unique: $crate::StoreError::Conflict($crate::Conflict::EmailTaken),
+                            ..$crate::sql::OnViolation::GENERIC
+                        },
+                    )
+                })?;
+                let id = ::qep_core::ids::UserId(id);
+                Self::replace_user_services(&mut tx, id, &u.services).await?;
+                Self::audit_tx(
+                    &mut tx,
+                    actor,
+                    "user.create",
+                    format!("compte {}", u.email),
+                    format!("rôle {}, services {:?}", u.role.as_str(), u.services),
+                )
+                .await?;
+                Self::commit(tx).await?;
+                self.get_user(id).await
+            }
+
+            async fn update_user(
+                &self,
+                actor: &$crate::Actor,
+                id: ::qep_core::ids::UserId,
+                u: &$crate::UserUpdate,
+            ) -> $crate::StoreResult<$crate::User> {
+                let mut tx = self.begin().await?;
+                let email: Option<(String,)> = ::sqlx::query_as(
+                    "UPDATE users SET display_name = $1, role = $2, active = $3 WHERE id = $4 \
+                     RETURNING email",
+                )
+                .bind(&u.display_name)
+                .bind(u.role.as_str())
+                .bind(u.active)
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(Self::map_err)?;
+                let (email,) = email.ok_or($crate::StoreError::NotFound("compte"))?;
+                Self::replace_user_services(&mut tx, id, &u.services).await?;
+                if !u.active {
+                    ::sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                        .bind(id.0)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(Self::map_err)?;
+                }
+                Self::audit_tx(
+                    &mut tx,
+                    actor,
+                    "user.update",
+                    format!("compte {email}"),
+                    format!(
+                        "nom « {} », rôle {}, {}, services {:?}",
+                        u.display_name,
+                        u.role.as_str(),
+                        if u.active { "actif" } else { "désactivé" },
+                        u.services
+                    ),
+                )
+                .await?;
+                Self::commit(tx).await?;
+                self.get_user(id).await
+            }
+
+            async fn set_password(
+                &self,
+                actor: &$crate::Actor,
+                id: ::qep_core::ids::UserId,
+                hash: &str,
+            ) -> $crate::StoreResult<()> {
+                let mut tx = self.begin().await?;
+                let email: Option<(String,)> = ::sqlx::query_as(
+                    "UPDATE users SET password_hash = $1 WHERE id = $2 RETURNING email",
+                )
+                .bind(hash)
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(Self::map_err)?;
+                let (email,) = email.ok_or($crate::StoreError::NotFound("compte"))?;
+                // A new password ends every open session of the account.
+                ::sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::map_err)?;
+                Self::audit_tx(
+                    &mut tx,
+                    actor,
+                    "user.password",
+                    format!("compte {email}"),
+                    "mot de passe changé".into(),
+                )
+                .await?;
+                Self::commit(tx).await
+            }
+
+            async fn get_user(
+                &self,
+                id: ::qep_core::ids::UserId,
+            ) -> $crate::StoreResult<$crate::User> {
+                let row = ::sqlx::query("SELECT * FROM users WHERE id = $1")
+                    .bind(id.0)
+                    .fetch_optional(self.pool())
+                    .await
+                    .map_err(Self::map_err)?
+                    .ok_or($crate::StoreError::NotFound("compte"))?;
+                let (mut user, _) = Self::user_from_row(&row)?;
+                user.services = self
+                    .services_of(Some(id))
+                    .await?
+                    .into_iter()
+                    .map(|(_, s)| ::qep_core::ids::ServiceId(s))
+                    .collect();
+                Ok(user)
+            }
+
+            async fn list_users(&self) -> $crate::StoreResult<Vec<$crate::User>> {
+                let rows = ::sqlx::query("SELECT * FROM users ORDER BY email")
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(Self::map_err)?;
+                let links = self.services_of(None).await?;
+                rows.iter()
+                    .map(|row| {
+                        let (mut user, _) = Self::user_from_row(row)?;
+                        user.services = links
+                            .iter()
+                            .filter(|(u, _)| *u == user.id.0)
+                            .map(|(_, s)| ::qep_core::ids::ServiceId(*s))
+                            .collect();
+                        Ok(user)
+                    })
+                    .collect()
+            }
+
+            async fn find_credentials(
+                &self,
+                email: &::qep_core::account::Email,
+            ) -> $crate::StoreResult<Option<($crate::User, String)>> {
+                let row = ::sqlx::query("SELECT * FROM users WHERE email = $1")
+                    .bind(email.as_str())
+                    .fetch_optional(self.pool())
+                    .await
+                    .map_err(Self::map_err)?;
+                let Some(row) = row else { return Ok(None) };
+                let (mut user, hash) = Self::user_from_row(&row)?;
+                user.services = self
+                    .services_of(Some(user.id))
+                    .await?
+                    .into_iter()
+                    .map(|(_, s)| ::qep_core::ids::ServiceId(s))
+                    .collect();
+                Ok(Some((user, hash)))
+            }
+
+            async fn open_session(
+                &self,
+                user: ::qep_core::ids::UserId,
+                s: &$crate::NewSession,
+            ) -> $crate::StoreResult<()> {
+                let mut tx = self.begin().await?;
+                let email: Option<(String,)> = ::sqlx::query_as(
+                    "UPDATE users SET last_login_at = $1 WHERE id = $2 AND active = $3 \
+                     RETURNING email",
+                )
+                .bind(s.created_at)
+                .bind(user.0)
+                .bind(true)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(Self::map_err)?;
+                let (email,) = email.ok_or($crate::StoreError::NotFound("compte"))?;
+                ::sqlx::query(
+                    "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&s.token_hash)
+                .bind(user.0)
+                .bind(&s.csrf_token)
+                .bind(s.created_at)
+                .bind(s.expires_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| Self::violation(e, $crate::sql::OnViolation::GENERIC))?;
+                let actor = $crate::Actor {
+                    user_id: Some(user),
+                    label: email,
+                };
+                Self::audit_tx(&mut tx, &actor, "login", "session".into(), String::new()).await?;
+                Self::commit(tx).await
+            }
+
+            async fn find_session(
+                &self,
+                token_hash: &str,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> $crate::StoreResult<Option<$crate::SessionUser>> {
+                use ::sqlx::Row as _;
+                let row = ::sqlx::query(
+                    "SELECT s.csrf_token AS s_csrf, s.expires_at AS s_expires, u.* \
+                     FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+                )
+                .bind(token_hash)
+                .fetch_optional(self.pool())
+                .await
+                .map_err(Self::map_err)?;
+                let Some(row) = row else { return Ok(None) };
+                let get_err = |e: ::sqlx::Error| $crate::StoreError::Corrupt(e.to_string());
+                let expires_at: ::chrono::DateTime<::chrono::Utc> =
+                    row.try_get("s_expires").map_err(get_err)?;
+                let csrf_token: String = row.try_get("s_csrf").map_err(get_err)?;
+                let (mut user, _) = Self::user_from_row(&row)?;
+                if expires_at <= now || !user.active {
+                    return Ok(None);
+                }
+                user.services = self
+                    .services_of(Some(user.id))
+                    .await?
+                    .into_iter()
+                    .map(|(_, s)| ::qep_core::ids::ServiceId(s))
+                    .collect();
+                Ok(Some($crate::SessionUser {
+                    csrf_token,
+                    expires_at,
+                    user,
+                }))
+            }
+
+            async fn close_session(&self, token_hash: &str) -> $crate::StoreResult<()> {
+                ::sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .execute(self.pool())
+                    .await
+                    .map_err(Self::map_err)?;
+                Ok(())
+            }
+
+            async fn purge_expired_sessions(
+                &self,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> $crate::StoreResult<u64> {
+                let r = ::sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+                    .bind(now)
+                    .execute(self.pool())
+                    .await
+                    .map_err(Self::map_err)?;
+                Ok(r.rows_affected())
+            }
+
+            async fn list_audit(
+                &self,
+                limit: u32,
+                before: Option<i64>,
+            ) -> $crate::StoreResult<Vec<$crate::AuditEntry>> {
+                let rows: Vec<(
+                    i64,
+                    ::chrono::DateTime<::chrono::Utc>,
+                    Option<i64>,
+                    String,
+                    String,
+                    String,
+                    String,
+                )> = ::sqlx::query_as(
+                    "SELECT id, at, actor_id, actor, action, target, detail FROM audit_log \
+                     WHERE id < $1 ORDER BY id DESC LIMIT $2",
+                )
+                .bind(before.unwrap_or(i64::MAX))
+                .bind(i64::from(limit))
+                .fetch_all(self.pool())
+                .await
+                .map_err(Self::map_err)?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| $crate::AuditEntry {
+                        id: r.0,
+                        at: r.1,
+                        actor_id: r.2.map(::qep_core::ids::UserId),
+                        actor: r.3,
+                        action: r.4,
+                        target: r.5,
+                        detail: r.6,
+                    })
+                    .collect())
+            }
+        }
+    };
+}
+
+pub fn describe_prefecture(s: &qep_core::prefecture::PrefectureSettings) -> String {
+    let modules: Vec<String> = s.scope.modules.iter().map(u8::to_string).collect();
+    format!(
+        "« {} », département {}, référentiel {}, modules {}",
+        s.name,
+        s.department.code(),
+        s.scope.referentiel,
+        modules.join(", ")
+    )
+}
+
+pub fn describe_site(s: &qep_core::prefecture::SiteDraft) -> String {
+    format!("« {} » ({})", s.name, s.kind.label())
+}
+
+pub fn describe_service(s: &qep_core::prefecture::ServiceDraft) -> String {
+    format!(
+        "« {} » [{}], site {}, {}",
+        s.name,
+        s.code,
+        s.site_id,
+        if s.in_scope {
+            "dans le périmètre"
+        } else {
+            "hors périmètre"
+        }
+    )
+}
+
+/// One migration file compiled into a backend: `NNNN_description.sql`.
+pub struct MigrationFile {
+    pub file_name: &'static str,
+    pub sql: &'static str,
+}
+
+/// Splits `0001_foundation.sql` into (1, "foundation"). Both backends name their files the
+/// same way, and a test keeps the two lists identical.
+pub fn migration_version(file_name: &str) -> Option<(i64, String)> {
+    let stem = file_name.strip_suffix(".sql")?;
+    let (version, description) = stem.split_once('_')?;
+    Some((version.parse().ok()?, description.replace('_', " ")))
+}
+
+#[macro_export]
+macro_rules! migration_files {
+    ($($file:literal),* $(,)?) => {
+        &[$($crate::sql::MigrationFile {
+            file_name: $file,
+            sql: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/", $file)),
+        }),*]
+    };
+}
