@@ -5,6 +5,8 @@
 //! command line all build on these types, so a rule lives here exactly once.
 
 pub mod account;
+pub mod calendar;
 pub mod ids;
 pub mod prefecture;
 pub mod referentiel;
+pub mod time;
