@@ -1,1 +1,5 @@
-fn main() {}
+//! `qep`: see `qep --help`.
+
+fn main() {
+    std::process::exit(qep::cli::main());
+}

@@ -1,0 +1,108 @@
+//! Server-rendered pages. Each handler: extract → validate with the core → call the store
+//! → render, or redirect with a one-time notice (Post/Redirect/Get).
+
+mod admin;
+mod audit;
+mod dashboard;
+mod public;
+mod session;
+mod users;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Serialize;
+
+use crate::AppState;
+use crate::auth::{append_cookie, flash_cookie};
+use crate::error::WebError;
+use crate::routes;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route(routes::HOME, get(public::home))
+        .route(routes::HEALTH, get(public::healthz))
+        .route(
+            &format!("{}/{{*path}}", routes::ASSETS),
+            get(crate::assets::serve),
+        )
+        .route(routes::ACCESSIBILITY, get(public::accessibility))
+        .route(routes::LOGIN, get(session::login_form).post(session::login))
+        .route(routes::LOGOUT, post(session::logout))
+        .route(routes::DASHBOARD, get(dashboard::show))
+        .route(routes::ADMIN, get(admin::index))
+        .route(
+            routes::ADMIN_PREFECTURE,
+            get(admin::prefecture_form).post(admin::prefecture_save),
+        )
+        .route(
+            routes::ADMIN_SITES,
+            get(admin::sites).post(admin::site_create),
+        )
+        .route(
+            routes::ADMIN_SITE,
+            get(admin::site_form).post(admin::site_update),
+        )
+        .route(routes::ADMIN_SITE_DELETE, post(admin::site_delete))
+        .route(
+            routes::ADMIN_SERVICES,
+            get(admin::index_services).post(admin::service_create),
+        )
+        .route(
+            routes::ADMIN_SERVICE,
+            get(admin::service_form).post(admin::service_update),
+        )
+        .route(routes::ADMIN_SERVICE_DELETE, post(admin::service_delete))
+        .route(routes::ADMIN_USERS, get(users::list).post(users::create))
+        .route(
+            routes::ADMIN_USER,
+            get(users::edit_form).post(users::update),
+        )
+        .route(routes::ADMIN_USER_PASSWORD, post(users::reset_password))
+        .route(routes::ADMIN_AUDIT, get(audit::list))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+async fn not_found() -> WebError {
+    WebError::NotFound
+}
+
+/// 303 to `to`, with a notice shown once on the next page.
+fn redirect_with_notice(state: &AppState, to: &str, notice: &str) -> Response {
+    let mut res = Redirect::to(to).into_response();
+    append_cookie(&mut res, &flash_cookie(state, notice));
+    res
+}
+
+/// Ids in paths: anything that is not a number is simply not found.
+fn parse_id(raw: &str) -> Result<i64, WebError> {
+    raw.parse().map_err(|_| WebError::NotFound)
+}
+
+/// A refused form is shown again with 422 and its errors.
+fn form_status(has_errors: bool) -> StatusCode {
+    if has_errors {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    }
+}
+
+#[derive(Serialize)]
+struct SelectOption {
+    value: String,
+    label: String,
+    locked: bool,
+}
+
+impl SelectOption {
+    fn new(value: impl ToString, label: impl Into<String>) -> SelectOption {
+        SelectOption {
+            value: value.to_string(),
+            label: label.into(),
+            locked: false,
+        }
+    }
+}

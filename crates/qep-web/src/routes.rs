@@ -1,0 +1,58 @@
+//! Every path of the application, named once. Paths are in French: people read them.
+
+pub const HOME: &str = "/";
+pub const HEALTH: &str = "/healthz";
+pub const ASSETS: &str = "/static/dsfr";
+pub const LOGIN: &str = "/connexion";
+pub const LOGOUT: &str = "/deconnexion";
+pub const ACCESSIBILITY: &str = "/accessibilite";
+pub const DASHBOARD: &str = "/tableau-de-bord";
+pub const ADMIN: &str = "/administration";
+pub const ADMIN_PREFECTURE: &str = "/administration/prefecture";
+pub const ADMIN_SITES: &str = "/administration/sites";
+pub const ADMIN_SITE: &str = "/administration/sites/{id}";
+pub const ADMIN_SITE_DELETE: &str = "/administration/sites/{id}/suppression";
+pub const ADMIN_SERVICES: &str = "/administration/services";
+pub const ADMIN_SERVICE: &str = "/administration/services/{id}";
+pub const ADMIN_SERVICE_DELETE: &str = "/administration/services/{id}/suppression";
+pub const ADMIN_USERS: &str = "/administration/utilisateurs";
+pub const ADMIN_USER: &str = "/administration/utilisateurs/{id}";
+pub const ADMIN_USER_PASSWORD: &str = "/administration/utilisateurs/{id}/mot-de-passe";
+pub const ADMIN_AUDIT: &str = "/administration/journal";
+
+/// `/administration/sites/{id}` with the id filled in.
+pub fn with_id(pattern: &str, id: impl std::fmt::Display) -> String {
+    pattern.replace("{id}", &id.to_string())
+}
+
+/// Only local paths are accepted as a place to go back to after login (no open redirect).
+pub fn safe_next(next: &str) -> Option<&str> {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control);
+    ok.then_some(next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_safe_to_return_to() {
+        assert_eq!(
+            safe_next("/administration/sites"),
+            Some("/administration/sites")
+        );
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil",
+            "",
+            "javascript:x",
+        ] {
+            assert_eq!(safe_next(bad), None, "{bad}");
+        }
+        assert_eq!(with_id(ADMIN_SITE, 3), "/administration/sites/3");
+    }
+}

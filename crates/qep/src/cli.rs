@@ -1,0 +1,570 @@
+//! The `qep` command line (French help), and what each command does.
+
+use std::io::{IsTerminal as _, Read as _};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{ArgAction, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use qep_core::account::{Email, Role, validate_display_name, validate_password};
+use qep_core::calendar::{CalendarSettings, Territory, WorkingCalendar};
+use qep_core::prefecture::{PrefectureSettings, SiteDraft, parse_module_list};
+use qep_core::referentiel;
+use qep_store::{Actor, Conflict, NewUser, StoreError};
+
+use crate::config::{self, Config};
+use crate::db::DatabaseUrl;
+use crate::demo;
+use crate::error::{CliError, CliResult};
+
+#[derive(Parser)]
+#[command(
+    name = "qep",
+    version,
+    about = "QeP : la démarche qualité Qual-e-pref d'une préfecture, du premier courriel au bilan annuel."
+)]
+pub struct Cli {
+    /// Base de données : sqlite://CHEMIN (créée si besoin), CHEMIN (doit exister) ou postgres://…
+    #[arg(
+        long,
+        global = true,
+        env = "QEP_DATABASE_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    database: Option<String>,
+    /// Fichier de configuration (par défaut ./qep.toml s'il existe)
+    #[arg(
+        long,
+        global = true,
+        env = "QEP_CONFIG",
+        hide_env_values = true,
+        value_name = "FICHIER"
+    )]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Crée (ou reprend) qep-demo.db avec une préfecture de démonstration et la sert
+    Demo(ListenArgs),
+    /// Sert l'application web
+    Serve(ListenArgs),
+    /// Applique les migrations de la base de données
+    Migrate,
+    /// Initialise la préfecture : nom, département, modules du périmètre
+    Init(InitArgs),
+    /// Gère les comptes
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Vérifie la configuration
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Calcule des délais en jours ouvrés
+    #[command(subcommand)]
+    Calendar(CalendarCommand),
+}
+
+#[derive(Args)]
+struct ListenArgs {
+    /// Adresse d'écoute IP:PORT (par défaut 127.0.0.1:8080)
+    #[arg(long, value_name = "ADRESSE")]
+    listen: Option<String>,
+}
+
+#[derive(Args)]
+struct InitArgs {
+    /// Nom de la préfecture, par exemple « Préfecture du Cher »
+    #[arg(long)]
+    name: String,
+    /// Code du département : 01 à 95, 2A, 2B, 971 à 976
+    #[arg(long)]
+    department: String,
+    /// Modules du périmètre, par exemple 1,2,3 (le module 1 est toujours inclus)
+    #[arg(long, default_value = "1")]
+    modules: String,
+    /// Version du référentiel
+    #[arg(long, default_value = referentiel::DEFAULT_CODE)]
+    referentiel: String,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Crée un compte ; le mot de passe est lu sur l'entrée standard, ou généré et affiché une fois
+    Add(UserAddArgs),
+}
+
+#[derive(Args)]
+struct UserAddArgs {
+    /// Adresse électronique (identifiant de connexion)
+    #[arg(long)]
+    email: String,
+    /// Rôle : admin, agent ou viewer
+    #[arg(long)]
+    role: String,
+    /// Service de l'agent (nom ou sigle) ; répétable
+    #[arg(long = "service", value_name = "SERVICE")]
+    services: Vec<String>,
+    /// Nom affiché (par défaut, l'adresse)
+    #[arg(long)]
+    name: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Affiche la configuration effective et vérifie l'accès à la base
+    Check,
+}
+
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// Date d'échéance : le N-ième jour ouvré après la date de réception
+    Due {
+        /// Date de réception AAAA-MM-JJ (jour 0)
+        #[arg(long, value_name = "DATE")]
+        from: String,
+        /// Nombre de jours ouvrés
+        #[arg(long, value_name = "N")]
+        days: u32,
+        /// Département (par défaut : métropole)
+        #[arg(long)]
+        department: Option<String>,
+    },
+    /// Nombre de jours ouvrés dans l'intervalle ]DU, AU]
+    Count {
+        #[arg(long, value_name = "DATE")]
+        from: String,
+        #[arg(long, value_name = "DATE")]
+        to: String,
+        #[arg(long)]
+        department: Option<String>,
+    },
+    /// Jours fériés d'une année, une ligne AAAA-MM-JJ<TAB>nom par jour
+    Holidays {
+        #[arg(long)]
+        year: i32,
+        #[arg(long)]
+        department: Option<String>,
+    },
+}
+
+const TEMPLATE_WITH_COMMANDS: &str = "{about-with-newline}\nUtilisation : {usage}\n\nCommandes :\n{subcommands}\n\nOptions :\n{options}{after-help}";
+const TEMPLATE: &str =
+    "{about-with-newline}\nUtilisation : {usage}\n\nOptions :\n{options}{after-help}";
+
+/// Puts the help in French: headings, and the help/version flags' own descriptions.
+fn french(mut cmd: clap::Command) -> clap::Command {
+    let has_subcommands = cmd.get_subcommands().next().is_some();
+    cmd = cmd
+        .help_template(if has_subcommands {
+            TEMPLATE_WITH_COMMANDS
+        } else {
+            TEMPLATE
+        })
+        .disable_help_subcommand(true)
+        .disable_help_flag(true)
+        .arg(
+            clap::Arg::new("aide")
+                .short('h')
+                .long("help")
+                .action(ArgAction::Help)
+                .help("Affiche cette aide"),
+        );
+    if cmd.get_version().is_some() {
+        cmd = cmd.disable_version_flag(true).arg(
+            clap::Arg::new("version")
+                .short('V')
+                .long("version")
+                .action(ArgAction::Version)
+                .help("Affiche la version"),
+        );
+    }
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_owned())
+        .collect();
+    for name in names {
+        cmd = cmd.mut_subcommand(name, french);
+    }
+    cmd
+}
+
+/// Parses the command line and runs it; returns the process exit code.
+pub fn main() -> i32 {
+    let matches = match french(Cli::command()).try_get_matches() {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = e.print();
+            return e.exit_code();
+        }
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return 2;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("qep : {e}");
+            return 1;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("qep : {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn load_config(cli: &Cli, listen: Option<&str>, database: Option<&str>) -> CliResult<Config> {
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let config = config::load(cli.config.as_deref(), &env, database, listen)?;
+    for w in &config.warnings {
+        eprintln!("qep : attention : {w}");
+    }
+    Ok(config)
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(format!("{},sqlx=warn", config.log))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn run(cli: Cli) -> CliResult {
+    match &cli.command {
+        Command::Demo(args) => {
+            let database = cli
+                .database
+                .clone()
+                .unwrap_or_else(|| demo::DEMO_DATABASE.to_owned());
+            let config = load_config(&cli, args.listen.as_deref(), Some(&database))?;
+            init_logging(&config);
+            let url = DatabaseUrl::parse(&config.database_url)?;
+            let store = url.open().await?;
+            let created = demo::seed(&*store).await?;
+            let listener = bind(config.listen).await?;
+            let addr = listener.local_addr()?;
+            println!(
+                "QeP (démonstration) : {} la base {}",
+                if created {
+                    "création de"
+                } else {
+                    "reprise de"
+                },
+                url.redacted()
+            );
+            println!("Ouvrez http://{addr}/ dans votre navigateur.");
+            println!("Comptes de démonstration (adresse / mot de passe / rôle) :");
+            for (email, password, _, role, _) in demo::DEMO_ACCOUNTS {
+                println!("  {email:<34} {password:<24} {}", role.label());
+            }
+            println!("Arrêt : Ctrl+C.");
+            serve_until_signal(store, &config, listener).await
+        }
+        Command::Serve(args) => {
+            let config = load_config(&cli, args.listen.as_deref(), cli.database.as_deref())?;
+            init_logging(&config);
+            let url = DatabaseUrl::parse(&config.database_url)?;
+            let store = url.open().await?;
+            if store.find_prefecture().await?.is_none() {
+                return Err(CliError::Input(format!(
+                    "la base {} ne contient aucune préfecture : lancez d'abord « qep init --name … --department … »",
+                    url.redacted()
+                )));
+            }
+            let listener = bind(config.listen).await?;
+            println!(
+                "QeP sert {} sur http://{}/",
+                url.redacted(),
+                listener.local_addr()?
+            );
+            serve_until_signal(store, &config, listener).await
+        }
+        Command::Migrate => {
+            let config = load_config(&cli, None, cli.database.as_deref())?;
+            let url = DatabaseUrl::parse(&config.database_url)?;
+            url.open().await?;
+            println!("Base {} à jour.", url.redacted());
+            Ok(())
+        }
+        Command::Init(args) => {
+            let config = load_config(&cli, None, cli.database.as_deref())?;
+            let modules =
+                parse_module_list(&args.modules).map_err(|e| CliError::Input(e.to_string()))?;
+            let settings =
+                PrefectureSettings::new(&args.name, &args.department, &args.referentiel, &modules)
+                    .map_err(|e| CliError::Input(e.to_string()))?;
+            let url = DatabaseUrl::parse(&config.database_url)?;
+            let store = url.open().await?;
+            match store.init_prefecture(&Actor::cli(), &settings).await {
+                Ok(()) => {}
+                Err(StoreError::Conflict(Conflict::AlreadyInitialised)) => {
+                    return Err(CliError::Input(format!(
+                        "la base {} contient déjà une préfecture ; modifiez-la dans l'interface web (Administration › Préfecture)",
+                        url.redacted()
+                    )));
+                }
+                Err(e) => return Err(e.into()),
+            }
+            let main_site = SiteDraft::new(&settings.name, "prefecture", "")
+                .map_err(|e| CliError::Input(e.to_string()))?;
+            store.insert_site(&Actor::cli(), &main_site).await?;
+            let modules: Vec<String> = settings.scope.modules.iter().map(u8::to_string).collect();
+            println!(
+                "{} initialisée (département {}, modules {}) dans {}.",
+                settings.name,
+                settings.department,
+                modules.join(", "),
+                url.redacted()
+            );
+            println!(
+                "Créez ensuite un compte administrateur : qep user add --email … --role admin"
+            );
+            Ok(())
+        }
+        Command::User(UserCommand::Add(args)) => {
+            let config = load_config(&cli, None, cli.database.as_deref())?;
+            add_user(&config, args).await
+        }
+        Command::Config(ConfigCommand::Check) => {
+            let config = load_config(&cli, None, cli.database.as_deref())?;
+            check_config(&config).await
+        }
+        Command::Calendar(c) => calendar(c),
+    }
+}
+
+async fn bind(addr: SocketAddr) -> CliResult<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| CliError::Runtime(format!("impossible d'écouter sur {addr} : {e}")))
+}
+
+async fn serve_until_signal(
+    store: std::sync::Arc<dyn qep_store::Store>,
+    config: &Config,
+    listener: tokio::net::TcpListener,
+) -> CliResult {
+    let shutdown = async {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(s) => s,
+                    Err(_) => {
+                        let _ = ctrl_c.await;
+                        return;
+                    }
+                };
+            tokio::select! {
+                _ = ctrl_c => {},
+                _ = term.recv() => {},
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        tracing::info!("shutting down");
+    };
+    crate::serve(store, config.web(), listener, shutdown).await?;
+    Ok(())
+}
+
+async fn add_user(config: &Config, args: &UserAddArgs) -> CliResult {
+    let input = |e: &dyn std::fmt::Display| CliError::Input(e.to_string());
+    let email = Email::parse(&args.email).map_err(|e| input(&e))?;
+    let role = Role::parse(&args.role).map_err(|e| input(&e))?;
+    let display_name = validate_display_name(args.name.as_deref().unwrap_or(email.as_str()))
+        .map_err(|e| input(&e))?;
+    let url = DatabaseUrl::parse(&config.database_url)?;
+    let store = url.open().await?;
+    let known = store.list_services().await?;
+    let mut services = Vec::new();
+    for wanted in &args.services {
+        let found = known.iter().find(|s| {
+            s.code.eq_ignore_ascii_case(wanted.trim()) || s.name.eq_ignore_ascii_case(wanted.trim())
+        });
+        match found {
+            Some(s) => services.push(s.id),
+            None => {
+                let names: Vec<&str> = known
+                    .iter()
+                    .map(|s| s.code.as_str())
+                    .filter(|c| !c.is_empty())
+                    .collect();
+                return Err(CliError::Input(format!(
+                    "service inconnu « {wanted} » (services connus : {})",
+                    if names.is_empty() {
+                        "aucun".to_owned()
+                    } else {
+                        names.join(", ")
+                    }
+                )));
+            }
+        }
+    }
+    let mut stdin = std::io::stdin();
+    let supplied = if stdin.is_terminal() {
+        None
+    } else {
+        let mut text = String::new();
+        stdin.read_to_string(&mut text)?;
+        let line = text.lines().next().unwrap_or_default().to_owned();
+        (!line.is_empty()).then_some(line)
+    };
+    let (password, generated) = match supplied {
+        Some(p) => {
+            validate_password(&p)
+                .map_err(|e| input(&format!("mot de passe lu sur l'entrée standard : {e}")))?;
+            (p, false)
+        }
+        None => (qep_web::auth::generate_password(), true),
+    };
+    let hash = qep_web::auth::hash_password_async(password.clone())
+        .await
+        .map_err(|e| CliError::Runtime(e.to_string()))?;
+    let user = NewUser {
+        email: email.clone(),
+        display_name,
+        role,
+        password_hash: hash,
+        services,
+    };
+    store
+        .insert_user(&Actor::cli(), &user)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(Conflict::EmailTaken) => {
+                CliError::Input(format!("un compte existe déjà pour {email}"))
+            }
+            other => other.into(),
+        })?;
+    println!("Compte {email} créé ({}).", role.label());
+    if generated {
+        println!("Mot de passe (affiché une seule fois) : {password}");
+    }
+    Ok(())
+}
+
+async fn check_config(config: &Config) -> CliResult {
+    println!(
+        "Fichier de configuration : {}",
+        config.file.as_ref().map_or_else(
+            || "aucun (valeurs par défaut et variables QEP_*)".to_owned(),
+            |p| p.display().to_string()
+        )
+    );
+    let url = DatabaseUrl::parse(&config.database_url)?;
+    println!("database_url = {}", url.redacted());
+    println!("listen = {}", config.listen);
+    println!(
+        "public_url = {}",
+        config.public_url.as_deref().unwrap_or("(non défini)")
+    );
+    println!(
+        "cookies sécurisés (Secure) = {}",
+        if config.web().secure_cookies {
+            "oui"
+        } else {
+            "non"
+        }
+    );
+    println!("session_hours = {}", config.session_hours);
+    println!(
+        "login_max_failures = {} par {} minutes",
+        config.login_max_failures, config.login_window_minutes
+    );
+    println!("log = {}", config.log);
+    if let DatabaseUrl::Sqlite { path, .. } = &url
+        && !path.exists()
+    {
+        println!(
+            "Base : {} n'existe pas encore (qep migrate ou qep init la créera).",
+            path.display()
+        );
+        return Ok(());
+    }
+    let store = url.open().await?;
+    store.ping().await?;
+    match store.find_prefecture().await? {
+        Some(p) => println!(
+            "Base : accessible ({}), préfecture « {} ».",
+            store.backend(),
+            p.name
+        ),
+        None => println!(
+            "Base : accessible ({}), aucune préfecture initialisée.",
+            store.backend()
+        ),
+    }
+    println!("Configuration valide.");
+    Ok(())
+}
+
+fn parse_date(raw: &str, option: &str) -> CliResult<NaiveDate> {
+    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| {
+        CliError::Input(format!(
+            "{option} : date impossible « {raw} » (attendu AAAA-MM-JJ)"
+        ))
+    })
+}
+
+fn working_calendar(department: Option<&str>) -> CliResult<WorkingCalendar> {
+    let territory = match department {
+        Some(d) => Territory::from_department(d).map_err(|e| CliError::Input(e.to_string()))?,
+        None => Territory::Metropole,
+    };
+    Ok(WorkingCalendar::new(
+        territory,
+        &CalendarSettings::default(),
+    ))
+}
+
+fn calendar(command: &CalendarCommand) -> CliResult {
+    let input = |e: qep_core::calendar::CalendarError| CliError::Input(e.to_string());
+    match command {
+        CalendarCommand::Due {
+            from,
+            days,
+            department,
+        } => {
+            let cal = working_calendar(department.as_deref())?;
+            let due = cal
+                .due_date(parse_date(from, "--from")?, *days)
+                .map_err(input)?;
+            println!("{due}");
+        }
+        CalendarCommand::Count {
+            from,
+            to,
+            department,
+        } => {
+            let cal = working_calendar(department.as_deref())?;
+            let n = cal
+                .working_days_between(parse_date(from, "--from")?, parse_date(to, "--to")?)
+                .map_err(input)?;
+            println!("{n}");
+        }
+        CalendarCommand::Holidays { year, department } => {
+            let cal = working_calendar(department.as_deref())?;
+            for (date, name) in cal.holidays(*year) {
+                println!("{date}\t{name}");
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,276 @@
+//! Layered configuration: built-in defaults < `qep.toml` < environment `QEP_*` < command
+//! line. Unknown keys in the file are errors; unknown `QEP_*` variables are reported.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::error::{CliError, CliResult};
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://qep.db";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_CONFIG_FILE: &str = "qep.toml";
+
+/// The file `qep.toml`; every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database_url: Option<String>,
+    listen: Option<String>,
+    public_url: Option<String>,
+    session_hours: Option<u64>,
+    log: Option<String>,
+    login_max_failures: Option<u32>,
+    login_window_minutes: Option<u64>,
+}
+
+/// Every `QEP_*` variable QeP reads, with the key it sets.
+pub const ENV_VARS: &[(&str, &str)] = &[
+    ("QEP_CONFIG", "chemin du fichier de configuration"),
+    ("QEP_DATABASE_URL", "database_url"),
+    ("QEP_LISTEN", "listen"),
+    ("QEP_PUBLIC_URL", "public_url"),
+    ("QEP_SESSION_HOURS", "session_hours"),
+    ("QEP_LOG", "log"),
+    ("QEP_LOGIN_MAX_FAILURES", "login_max_failures"),
+    ("QEP_LOGIN_WINDOW_MINUTES", "login_window_minutes"),
+    (
+        "QEP_TEST_POSTGRES_URL",
+        "tests seulement : serveur PostgreSQL des tests",
+    ),
+];
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub listen: SocketAddr,
+    /// The address people use (behind a reverse proxy); `https://…` turns on Secure cookies.
+    pub public_url: Option<String>,
+    pub session_hours: u64,
+    pub log: String,
+    pub login_max_failures: u32,
+    pub login_window_minutes: u64,
+    /// Where the file came from, if any.
+    pub file: Option<PathBuf>,
+    pub warnings: Vec<String>,
+}
+
+impl Config {
+    pub fn web(&self) -> qep_web::WebConfig {
+        qep_web::WebConfig {
+            secure_cookies: self
+                .public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://")),
+            session_ttl: Duration::from_secs(self.session_hours * 3600),
+            login_max_failures: self.login_max_failures,
+            login_window: Duration::from_secs(self.login_window_minutes * 60),
+        }
+    }
+}
+
+fn parse_number<T: std::str::FromStr>(value: &str, origin: &str, min: T, max: T) -> CliResult<T>
+where
+    T: PartialOrd + std::fmt::Display + Copy,
+{
+    match value.trim().parse::<T>() {
+        Ok(n) if n >= min && n <= max => Ok(n),
+        _ => Err(CliError::Input(format!(
+            "{origin} : « {value} » n'est pas un nombre entre {min} et {max}"
+        ))),
+    }
+}
+
+/// Loads the configuration. `explicit_file` comes from `--config` or `QEP_CONFIG`; without
+/// it, `./qep.toml` is read if present. `env` is the process environment.
+pub fn load(
+    explicit_file: Option<&Path>,
+    env: &[(String, String)],
+    cli_database: Option<&str>,
+    cli_listen: Option<&str>,
+) -> CliResult<Config> {
+    let env_get = |k: &str| {
+        env.iter()
+            .find(|(name, _)| name == k)
+            .map(|(_, v)| v.clone())
+    };
+    let file_path = explicit_file
+        .map(Path::to_path_buf)
+        .or_else(|| env_get("QEP_CONFIG").map(PathBuf::from))
+        .or_else(|| {
+            let default = PathBuf::from(DEFAULT_CONFIG_FILE);
+            default.is_file().then_some(default)
+        });
+    let file = match &file_path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| {
+                CliError::Input(format!("fichier de configuration {} : {e}", p.display()))
+            })?;
+            toml::from_str::<FileConfig>(&text).map_err(|e| {
+                CliError::Input(format!(
+                    "fichier de configuration {} : {}",
+                    p.display(),
+                    e.to_string().trim()
+                ))
+            })?
+        }
+        None => FileConfig::default(),
+    };
+
+    let mut warnings: Vec<String> = env
+        .iter()
+        .filter(|(k, _)| k.starts_with("QEP_") && !ENV_VARS.iter().any(|(known, _)| known == k))
+        .map(|(k, _)| format!("variable d'environnement inconnue ignorée : {k}"))
+        .collect();
+    warnings.sort();
+
+    let pick = |cli: Option<&str>, env_key: &str, file: Option<String>, default: &str| {
+        cli.map(str::to_owned)
+            .or_else(|| env_get(env_key))
+            .or(file)
+            .unwrap_or_else(|| default.to_owned())
+    };
+    let database_url = pick(
+        cli_database,
+        "QEP_DATABASE_URL",
+        file.database_url,
+        DEFAULT_DATABASE_URL,
+    );
+    let listen_raw = pick(cli_listen, "QEP_LISTEN", file.listen, DEFAULT_LISTEN);
+    let listen: SocketAddr = listen_raw.parse().map_err(|_| {
+        CliError::Input(format!(
+            "adresse d'écoute invalide « {listen_raw} » : attendu IP:PORT, par exemple 127.0.0.1:8080"
+        ))
+    })?;
+    let public_url = env_get("QEP_PUBLIC_URL").or(file.public_url);
+    if let Some(u) = &public_url
+        && !(u.starts_with("http://") || u.starts_with("https://"))
+    {
+        return Err(CliError::Input(format!(
+            "public_url invalide « {u} » : attendu http://… ou https://…"
+        )));
+    }
+    let number = |env_key: &str, file: Option<u64>, default: u64, max: u64| -> CliResult<u64> {
+        match env_get(env_key) {
+            Some(v) => parse_number(&v, env_key, 1, max),
+            None => match file {
+                Some(n) if (1..=max).contains(&n) => Ok(n),
+                Some(n) => Err(CliError::Input(format!(
+                    "{} : {n} hors de l'intervalle 1 à {max}",
+                    env_key.trim_start_matches("QEP_").to_lowercase()
+                ))),
+                None => Ok(default),
+            },
+        }
+    };
+    let session_hours = number("QEP_SESSION_HOURS", file.session_hours, 12, 24 * 30)?;
+    let login_max_failures = number(
+        "QEP_LOGIN_MAX_FAILURES",
+        file.login_max_failures.map(u64::from),
+        5,
+        1000,
+    )? as u32;
+    let login_window_minutes = number(
+        "QEP_LOGIN_WINDOW_MINUTES",
+        file.login_window_minutes,
+        15,
+        24 * 60,
+    )?;
+    Ok(Config {
+        database_url,
+        listen,
+        public_url,
+        session_hours,
+        log: env_get("QEP_LOG")
+            .or(file.log)
+            .unwrap_or_else(|| "info".to_owned()),
+        login_max_failures,
+        login_window_minutes,
+        file: file_path,
+        warnings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn write(text: &str) -> PathBuf {
+        let p = std::env::temp_dir().join(format!(
+            "qep-config-test-{}-{}.toml",
+            std::process::id(),
+            text.len()
+        ));
+        std::fs::write(&p, text).expect("write");
+        p
+    }
+
+    #[test]
+    fn layers_apply_in_order() {
+        let file = write(
+            "database_url = \"sqlite://file.db\"\nlisten = \"0.0.0.0:9000\"\nsession_hours = 8\n",
+        );
+        let c = load(Some(&file), &env(&[]), None, None).expect("load");
+        assert_eq!(
+            (c.database_url.as_str(), c.listen.port(), c.session_hours),
+            ("sqlite://file.db", 9000, 8)
+        );
+        let c = load(
+            Some(&file),
+            &env(&[("QEP_DATABASE_URL", "sqlite://env.db")]),
+            None,
+            None,
+        )
+        .expect("load");
+        assert_eq!(c.database_url, "sqlite://env.db");
+        let c = load(
+            Some(&file),
+            &env(&[("QEP_DATABASE_URL", "sqlite://env.db")]),
+            Some("sqlite://cli.db"),
+            Some("127.0.0.1:1"),
+        )
+        .expect("load");
+        assert_eq!(
+            (c.database_url.as_str(), c.listen.port()),
+            ("sqlite://cli.db", 1)
+        );
+        let _ = std::fs::remove_file(file);
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let file = write("databse_url = \"typo\"\n");
+        let err = load(Some(&file), &env(&[]), None, None).expect_err("unknown key");
+        assert!(err.to_string().contains("databse_url"), "{err}");
+        let _ = std::fs::remove_file(file);
+        let err = load(None, &env(&[("QEP_SESSION_HOURS", "zero")]), None, None).expect_err("nan");
+        assert!(err.to_string().contains("QEP_SESSION_HOURS") && err.to_string().contains("zero"));
+        let err = load(None, &env(&[]), None, Some("localhost")).expect_err("listen");
+        assert!(err.to_string().contains("« localhost »"));
+        let c = load(None, &env(&[("QEP_DATABSE_URL", "x")]), None, None).expect("warn only");
+        assert_eq!(
+            c.warnings,
+            vec!["variable d'environnement inconnue ignorée : QEP_DATABSE_URL"]
+        );
+        assert!(
+            load(
+                None,
+                &env(&[("QEP_PUBLIC_URL", "https://qualite.pref.gouv.fr")]),
+                None,
+                None
+            )
+            .expect("load")
+            .web()
+            .secure_cookies
+        );
+    }
+}

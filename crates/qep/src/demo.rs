@@ -1,0 +1,131 @@
+//! The demo prefecture: a fictional prefecture in the Orne, with sites, services and one
+//! account per role, so that QeP can be tried in one command.
+
+use qep_core::account::{Email, Role};
+use qep_core::prefecture::{PrefectureSettings, ServiceDraft, SiteDraft};
+use qep_core::referentiel;
+use qep_store::{Actor, NewUser, Store};
+
+use crate::error::{CliError, CliResult};
+
+pub const DEMO_DATABASE: &str = "sqlite://qep-demo.db";
+
+/// (e-mail, password, display name, role, service codes). Demo passwords are public by
+/// design: never reuse this database for real data.
+pub const DEMO_ACCOUNTS: &[(&str, &str, &str, Role, &[&str])] = &[
+    (
+        "referente.qualite@demo.invalid",
+        "demo-referente-qualite",
+        "Claire Martin",
+        Role::Admin,
+        &[],
+    ),
+    (
+        "agent.accueil@demo.invalid",
+        "demo-agent-accueil",
+        "Karim Benali",
+        Role::Agent,
+        &["ACC", "BASE"],
+    ),
+    (
+        "direction@demo.invalid",
+        "demo-direction-lecture",
+        "Sophie Lefèvre",
+        Role::Viewer,
+        &[],
+    ),
+];
+
+/// Seeds an empty database; a database that already has a prefecture is left as it is.
+pub async fn seed(store: &dyn Store) -> CliResult<bool> {
+    if store.find_prefecture().await?.is_some() {
+        return Ok(false);
+    }
+    let actor = Actor::system();
+    let settings = PrefectureSettings::new(
+        "Préfecture de démonstration de l'Orne",
+        "61",
+        referentiel::DEFAULT_CODE,
+        &[2, 3],
+    )
+    .map_err(|e| CliError::Runtime(e.to_string()))?;
+    store.init_prefecture(&actor, &settings).await?;
+
+    let mut site_ids = Vec::new();
+    for (name, kind, address) in [
+        (
+            "Préfecture – Alençon",
+            "prefecture",
+            "39 rue Saint-Blaise, 61000 Alençon",
+        ),
+        ("Sous-préfecture d'Argentan", "sub_prefecture", "Argentan"),
+        (
+            "Sous-préfecture de Mortagne-au-Perche",
+            "sub_prefecture",
+            "Mortagne-au-Perche",
+        ),
+    ] {
+        let draft =
+            SiteDraft::new(name, kind, address).map_err(|e| CliError::Runtime(e.to_string()))?;
+        site_ids.push(store.insert_site(&actor, &draft).await?.id);
+    }
+    let mut services = Vec::new();
+    for (name, code, site, in_scope) in [
+        ("Accueil général", "ACC", 0, true),
+        (
+            "Bureau de l'asile et du séjour des étrangers",
+            "BASE",
+            0,
+            true,
+        ),
+        (
+            "Centre d'expertise et de ressources titres CNI-passeports",
+            "CERT",
+            0,
+            true,
+        ),
+        (
+            "Bureau de la communication interministérielle",
+            "BCI",
+            0,
+            true,
+        ),
+        (
+            "Direction de la citoyenneté et de la légalité",
+            "DCL",
+            0,
+            false,
+        ),
+        ("Accueil de la sous-préfecture d'Argentan", "SPA", 1, true),
+        (
+            "Accueil de la sous-préfecture de Mortagne-au-Perche",
+            "SPM",
+            2,
+            true,
+        ),
+    ] {
+        let draft = ServiceDraft::new(name, code, site_ids[site], in_scope)
+            .map_err(|e| CliError::Runtime(e.to_string()))?;
+        services.push(store.insert_service(&actor, &draft).await?);
+    }
+    for (email, password, name, role, codes) in DEMO_ACCOUNTS {
+        let password = (*password).to_owned();
+        let hash = tokio::task::spawn_blocking(move || qep_web::auth::hash_password(&password))
+            .await
+            .map_err(|e| CliError::Runtime(e.to_string()))?
+            .map_err(|e| CliError::Runtime(e.to_string()))?;
+        let user = NewUser {
+            email: Email::parse(email).map_err(|e| CliError::Runtime(e.to_string()))?,
+            display_name: (*name).to_owned(),
+            role: *role,
+            password_hash: hash,
+            services: services
+                .iter()
+                .filter(|s| codes.contains(&s.code.as_str()))
+                .map(|s| s.id)
+                .collect(),
+        };
+        store.insert_user(&actor, &user).await?;
+    }
+    Ok(true)
+}
