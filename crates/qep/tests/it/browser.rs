@@ -1,0 +1,207 @@
+//! A real headless Chromium, driven through chromedriver (WebDriver): log in as the demo
+//! admin, reach the dashboard, and check both pages with axe-core (WCAG 2.1 A/AA rules and
+//! best practices): zero violations. Skipped only outside CI when chromedriver is missing.
+
+use std::net::TcpListener as StdListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{ClientBuilder, Locator};
+use qep_store_sqlite::SqliteStore;
+use qep_store_sqlite::testdb::TempDbPath;
+use serde_json::{Value, json};
+
+use crate::helpers::ADMIN;
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+async fn wait_for_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "chromedriver did not start on port {port}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn axe_source() -> String {
+    let path: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../qep-web/assets/node_modules/axe-core/axe.min.js");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (npm ci in crates/qep-web/assets installs axe-core)",
+            path.display()
+        )
+    })
+}
+
+const RUN_AXE: &str = r#"
+const done = arguments[arguments.length - 1];
+axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } })
+  .then(r => done(r.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help,
+      nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ')) }))))
+  .catch(e => done([{ id: 'axe-error', help: String(e) }]));
+"#;
+
+async fn violations(client: &fantoccini::Client, axe: &str) -> Vec<Value> {
+    client.execute(axe, vec![]).await.expect("inject axe-core");
+    match client
+        .execute_async(RUN_AXE, vec![])
+        .await
+        .expect("run axe")
+    {
+        Value::Array(v) => v,
+        other => panic!("unexpected axe result {other}"),
+    }
+}
+
+#[tokio::test]
+async fn admin_logs_in_and_pages_pass_axe() {
+    if !Path::new(CHROMEDRIVER).exists() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must install chromium and chromium-driver (see .ci/run)"
+        );
+        eprintln!("skipped: {CHROMEDRIVER} is not installed");
+        return;
+    }
+    let axe = axe_source();
+
+    // The real server on a real socket, with the demo prefecture.
+    let db = TempDbPath::new();
+    let store = std::sync::Arc::new(SqliteStore::open(&db.0, true).await.expect("open"));
+    qep::demo::seed(&*store).await.expect("seed");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(qep::serve(
+        store,
+        qep_web::WebConfig::default(),
+        listener,
+        async {
+            let _ = stopped.await;
+        },
+    ));
+
+    let port = free_port();
+    let _driver = KillOnDrop(
+        Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver"),
+    );
+    wait_for_port(port).await;
+    let profile = std::env::temp_dir().join(format!("qep-chromium-{}-{port}", std::process::id()));
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-quic", "--no-first-run", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+                     format!("--user-data-dir={}", profile.display())]
+        }),
+    );
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("webdriver session");
+
+    let result = async {
+        client.goto(&format!("{base}/")).await.expect("open home");
+        let url = client.current_url().await.expect("url");
+        assert_eq!(
+            url.path(),
+            "/connexion",
+            "anonymous visitors land on the login page"
+        );
+        let login_violations = violations(&client, &axe).await;
+
+        client
+            .find(Locator::Css("#email"))
+            .await
+            .expect("email field")
+            .send_keys(ADMIN.0)
+            .await
+            .expect("type");
+        client
+            .find(Locator::Css("#password"))
+            .await
+            .expect("password field")
+            .send_keys(ADMIN.1)
+            .await
+            .expect("type");
+        client
+            .find(Locator::Css("main form button[type=submit]"))
+            .await
+            .expect("submit button")
+            .click()
+            .await
+            .expect("submit");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while client.current_url().await.expect("url").path() != "/tableau-de-bord" {
+            assert!(
+                Instant::now() < deadline,
+                "login did not lead to the dashboard"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let h1 = client
+            .find(Locator::Css("main h1"))
+            .await
+            .expect("dashboard h1");
+        let title = h1.text().await.expect("h1 text");
+        assert_eq!(title, "Tableau de bord");
+        let page_title = client.title().await.expect("title");
+        assert!(
+            page_title.starts_with("Tableau de bord – QeP"),
+            "{page_title}"
+        );
+        let dashboard_violations = violations(&client, &axe).await;
+        (login_violations, dashboard_violations)
+    }
+    .await;
+    let _ = client.close().await;
+    let _ = stop.send(());
+    let _ = server.await;
+    let _ = std::fs::remove_dir_all(&profile);
+
+    let (login, dashboard) = result;
+    assert!(
+        login.is_empty(),
+        "axe violations on the login page: {login:#?}"
+    );
+    assert!(
+        dashboard.is_empty(),
+        "axe violations on the dashboard: {dashboard:#?}"
+    );
+}

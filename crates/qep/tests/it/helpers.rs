@@ -1,0 +1,213 @@
+//! `TestApp`: a fresh database seeded with the demo prefecture, the router in-process, and
+//! a small cookie-keeping client.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use qep_store::Store;
+use qep_store_postgres::{PgStore, testdb};
+use qep_store_sqlite::SqliteStore;
+use qep_store_sqlite::testdb::TempDbPath;
+use tower::ServiceExt as _;
+
+pub const ADMIN: (&str, &str) = ("referente.qualite@demo.invalid", "demo-referente-qualite");
+pub const AGENT: (&str, &str) = ("agent.accueil@demo.invalid", "demo-agent-accueil");
+pub const VIEWER: (&str, &str) = ("direction@demo.invalid", "demo-direction-lecture");
+
+enum Db {
+    Sqlite(#[allow(dead_code)] TempDbPath),
+    Postgres(testdb::TestDatabase),
+}
+
+pub struct TestApp {
+    pub store: Arc<dyn Store>,
+    pub router: Router,
+    db: Option<Db>,
+}
+
+impl TestApp {
+    pub async fn sqlite() -> TestApp {
+        Self::sqlite_with(qep_web::WebConfig::default()).await
+    }
+
+    pub async fn sqlite_with(config: qep_web::WebConfig) -> TestApp {
+        let path = TempDbPath::new();
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open(&path.0, true).await.expect("open sqlite"));
+        Self::build(store, Db::Sqlite(path), config).await
+    }
+
+    /// `None` when no PostgreSQL server is configured for the tests.
+    pub async fn postgres() -> Option<TestApp> {
+        let db = testdb::create().await?;
+        let store: Arc<dyn Store> = Arc::new(PgStore::connect(&db.url).await.expect("connect"));
+        Some(Self::build(store, Db::Postgres(db), qep_web::WebConfig::default()).await)
+    }
+
+    async fn build(store: Arc<dyn Store>, db: Db, config: qep_web::WebConfig) -> TestApp {
+        qep::demo::seed(&*store).await.expect("seed demo");
+        let state = qep_web::AppState::new(store.clone(), config).expect("state");
+        TestApp {
+            router: qep_web::app(state),
+            store,
+            db: Some(db),
+        }
+    }
+
+    pub fn client(&self) -> Client<'_> {
+        Client {
+            app: self,
+            cookies: HashMap::new(),
+            csrf: None,
+        }
+    }
+
+    pub async fn cleanup(mut self) {
+        if let Some(Db::Postgres(db)) = self.db.take() {
+            db.drop_database().await;
+        }
+    }
+}
+
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Response {
+    pub fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    pub fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_owned))
+            .collect()
+    }
+}
+
+/// Keeps cookies like a browser and remembers the last CSRF token seen in a page.
+pub struct Client<'a> {
+    app: &'a TestApp,
+    cookies: HashMap<String, String>,
+    csrf: Option<String>,
+}
+
+pub fn csrf_in(html: &str) -> Option<String> {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker)? + marker.len();
+    let end = html[start..].find('"')?;
+    Some(html[start..start + end].to_owned())
+}
+
+impl Client<'_> {
+    pub async fn send(&mut self, method: Method, path: &str, form: Option<String>) -> Response {
+        let mut req = Request::builder().method(method).uri(path);
+        if !self.cookies.is_empty() {
+            let cookie = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            req = req.header(header::COOKIE, cookie);
+        }
+        let body = match form {
+            Some(f) => {
+                req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                Body::from(f)
+            }
+            None => Body::empty(),
+        };
+        let res = self
+            .app
+            .router
+            .clone()
+            .oneshot(req.body(body).expect("request"))
+            .await
+            .expect("infallible");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .expect("body");
+        let body = String::from_utf8_lossy(&bytes).into_owned();
+        for c in headers.get_all(header::SET_COOKIE) {
+            let c = c.to_str().unwrap_or_default();
+            let Some((pair, attrs)) = c.split_once(';') else {
+                continue;
+            };
+            let Some((k, v)) = pair.split_once('=') else {
+                continue;
+            };
+            if attrs.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_owned(), v.to_owned());
+            }
+        }
+        if let Some(t) = csrf_in(&body) {
+            self.csrf = Some(t);
+        }
+        Response {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Response {
+        self.send(Method::GET, path, None).await
+    }
+
+    /// Posts `fields` with the last CSRF token seen (fetching `/connexion` first if none).
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {
+        if self.csrf.is_none() {
+            self.get("/connexion").await;
+        }
+        let token = self.csrf.clone().unwrap_or_default();
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
+        all.extend_from_slice(fields);
+        let body = serde_urlencoded::to_string(&all).expect("encode");
+        self.send(Method::POST, path, Some(body)).await
+    }
+
+    /// Posts without any CSRF token.
+    pub async fn post_without_token(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let body = serde_urlencoded::to_string(fields).expect("encode");
+        self.send(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn login(&mut self, (email, password): (&str, &str)) -> Response {
+        self.get("/connexion").await;
+        let res = self
+            .post("/connexion", &[("email", email), ("password", password)])
+            .await;
+        assert_eq!(
+            res.status,
+            StatusCode::SEE_OTHER,
+            "login of {email} failed: {}",
+            res.body
+        );
+        // A fresh page gives the session's own CSRF token.
+        self.get("/tableau-de-bord").await;
+        res
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<&String> {
+        self.cookies.get(name)
+    }
+
+    pub fn set_cookie(&mut self, name: &str, value: &str) {
+        self.cookies.insert(name.to_owned(), value.to_owned());
+    }
+}

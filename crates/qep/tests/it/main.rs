@@ -1,0 +1,9 @@
+//! QeP's one integration-test binary: the web application in-process over real databases
+//! (SQLite always, PostgreSQL when `QEP_TEST_POSTGRES_URL` is set), the command line as a
+//! real process, and a real headless Chromium.
+
+mod browser;
+mod cli;
+mod helpers;
+mod migrations;
+mod web;
