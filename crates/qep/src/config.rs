@@ -71,9 +71,9 @@ impl Config {
     }
 }
 
-fn parse_number<T: std::str::FromStr>(value: &str, origin: &str, min: T, max: T) -> CliResult<T>
+fn parse_number<T>(value: &str, origin: &str, min: T, max: T) -> CliResult<T>
 where
-    T: PartialOrd + std::fmt::Display + Copy,
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
 {
     match value.trim().parse::<T>() {
         Ok(n) if n >= min && n <= max => Ok(n),
