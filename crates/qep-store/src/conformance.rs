@@ -23,6 +23,9 @@ pub const SCENARIOS: &[(&str, Scenario)] = &[
     ("audit_log_pages_newest_first", |s| {
         Box::pin(audit_log_pages_newest_first(s))
     }),
+    ("site_calendars_keep_their_history", |s| {
+        Box::pin(site_calendars_keep_their_history(s))
+    }),
 ];
 
 /// Runs every scenario, each on a fresh store from `fresh`.
@@ -387,4 +390,104 @@ pub async fn audit_log_pages_newest_first(store: &dyn Store) {
         rest.iter()
             .all(|a| a.action == "site.create" && a.actor == "ligne de commande")
     );
+}
+
+pub async fn site_calendars_keep_their_history(store: &dyn Store) {
+    use chrono::NaiveDate;
+    use qep_core::calendar::{Closure, ExtraHoliday, HolidayKind, WorkedHoliday};
+
+    use crate::{CalendarEntry, HolidaySetting};
+    let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).expect("date");
+    let actor = Actor::cli();
+    let site = store
+        .insert_site(
+            &actor,
+            &SiteDraft::new("Préfecture", "prefecture", "").expect("site"),
+        )
+        .await
+        .expect("site");
+    assert_eq!(
+        store.site_calendar(site.id).await.expect("empty"),
+        Default::default()
+    );
+    assert_eq!(
+        store.site_calendar(SiteId(4040)).await.map(|_| ()),
+        Err(StoreError::NotFound("site"))
+    );
+    let bridge = Closure::range(
+        d(2024, 5, 10),
+        d(2024, 5, 10),
+        "pont de l'Ascension",
+        d(2024, 1, 15),
+    )
+    .expect("closure");
+    let closure_id = store
+        .insert_closure(&actor, site.id, &bridge)
+        .await
+        .expect("closure");
+    assert_eq!(
+        store.insert_closure(&actor, SiteId(4040), &bridge).await,
+        Err(StoreError::NotFound("site"))
+    );
+    let worked = WorkedHoliday::every_year(
+        HolidayKind::LundiDePentecote,
+        "journée de solidarité",
+        d(2024, 1, 2),
+    );
+    let worked_id = store
+        .insert_site_holiday(&actor, site.id, &HolidaySetting::Worked(worked.clone()))
+        .await
+        .expect("worked");
+    let extra = ExtraHoliday {
+        first_year: Some(2025),
+        ..ExtraHoliday::every_year(HolidayKind::MiCareme, d(2024, 2, 1))
+    };
+    store
+        .insert_site_holiday(&actor, site.id, &HolidaySetting::Extra(extra.clone()))
+        .await
+        .expect("extra");
+    store
+        .withdraw_calendar_entry(
+            &actor,
+            site.id,
+            CalendarEntry::Closure(closure_id),
+            d(2024, 3, 1),
+        )
+        .await
+        .expect("withdraw");
+    assert_eq!(
+        store
+            .withdraw_calendar_entry(
+                &actor,
+                site.id,
+                CalendarEntry::Closure(closure_id),
+                d(2024, 3, 2)
+            )
+            .await,
+        Err(StoreError::NotFound("entrée du calendrier")),
+        "withdrawn once"
+    );
+    assert_eq!(
+        store
+            .withdraw_calendar_entry(
+                &actor,
+                SiteId(4040),
+                CalendarEntry::Holiday(worked_id),
+                d(2024, 3, 2)
+            )
+            .await,
+        Err(StoreError::NotFound("entrée du calendrier")),
+        "not through another site"
+    );
+    let cal = store.site_calendar(site.id).await.expect("calendar");
+    assert_eq!(cal.closures.len(), 1);
+    assert_eq!(cal.closures[0].item.removed_on, Some(d(2024, 3, 1)));
+    assert_eq!(cal.closures[0].item.reason, "pont de l'Ascension");
+    assert_eq!(cal.worked_holidays[0].item, worked);
+    assert_eq!(cal.extra_holidays[0].item, extra);
+    let settings = cal.settings();
+    assert_eq!(settings.as_of(d(2024, 2, 1)).closures.len(), 1);
+    assert_eq!(settings.as_of(d(2024, 3, 1)).closures.len(), 0);
+    let audit = store.list_audit(10, None).await.expect("audit");
+    assert_eq!(audit[0].action, "calendar.closure.withdraw");
 }

@@ -13,7 +13,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use thiserror::Error;
 
+use chrono::NaiveDate;
 use qep_core::account::{Email, Role};
+use qep_core::calendar::{CalendarSettings, Closure, ExtraHoliday, WorkedHoliday};
 use qep_core::ids::{ServiceId, SiteId, UserId};
 use qep_core::prefecture::{PrefectureSettings, Service, ServiceDraft, Site, SiteDraft};
 
@@ -142,6 +144,50 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
+/// A stored item with its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored<T> {
+    pub id: i64,
+    pub item: T,
+}
+
+/// A site's calendar choices, withdrawn ones included (they matter for "as of" queries).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SiteCalendar {
+    pub closures: Vec<Stored<Closure>>,
+    pub worked_holidays: Vec<Stored<WorkedHoliday>>,
+    pub extra_holidays: Vec<Stored<ExtraHoliday>>,
+}
+
+impl SiteCalendar {
+    /// Everything ever recorded; use [`CalendarSettings::as_of`] for the calendar of a day.
+    pub fn settings(&self) -> CalendarSettings {
+        CalendarSettings {
+            closures: self.closures.iter().map(|s| s.item.clone()).collect(),
+            worked_holidays: self
+                .worked_holidays
+                .iter()
+                .map(|s| s.item.clone())
+                .collect(),
+            extra_holidays: self.extra_holidays.iter().map(|s| s.item.clone()).collect(),
+        }
+    }
+}
+
+/// A holiday setting of a site: one it works, or a local one it keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HolidaySetting {
+    Worked(WorkedHoliday),
+    Extra(ExtraHoliday),
+}
+
+/// What to withdraw from a site's calendar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CalendarEntry {
+    Closure(i64),
+    Holiday(i64),
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// `sqlite` or `postgres`, for messages and `/healthz`.
@@ -186,6 +232,24 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<SessionUser>>;
     async fn close_session(&self, token_hash: &str) -> StoreResult<()>;
     async fn purge_expired_sessions(&self, now: DateTime<Utc>) -> StoreResult<u64>;
+
+    /// The site's calendar settings; `NotFound("site")` for an unknown site.
+    async fn site_calendar(&self, site: SiteId) -> StoreResult<SiteCalendar>;
+    async fn insert_closure(&self, actor: &Actor, site: SiteId, c: &Closure) -> StoreResult<i64>;
+    async fn insert_site_holiday(
+        &self,
+        actor: &Actor,
+        site: SiteId,
+        h: &HolidaySetting,
+    ) -> StoreResult<i64>;
+    /// Marks an entry withdrawn on `on` (never deleted: earlier calendars still see it).
+    async fn withdraw_calendar_entry(
+        &self,
+        actor: &Actor,
+        site: SiteId,
+        entry: CalendarEntry,
+        on: NaiveDate,
+    ) -> StoreResult<()>;
 
     /// Newest first; `before` pages backwards by id.
     async fn list_audit(&self, limit: u32, before: Option<i64>) -> StoreResult<Vec<AuditEntry>>;

@@ -790,6 +790,209 @@ macro_rules! impl_sql_store {
                 Ok(r.rows_affected())
             }
 
+            async fn site_calendar(
+                &self,
+                site: ::qep_core::ids::SiteId,
+            ) -> $crate::StoreResult<$crate::SiteCalendar> {
+                let exists: Option<(i64,)> = ::sqlx::query_as("SELECT id FROM sites WHERE id = $1")
+                    .bind(site.0)
+                    .fetch_optional(self.pool())
+                    .await
+                    .map_err(Self::map_err)?;
+                exists.ok_or($crate::StoreError::NotFound("site"))?;
+                type D = ::chrono::NaiveDate;
+                let closures: Vec<(i64, D, D, String, D, Option<D>)> = ::sqlx::query_as(
+                    "SELECT id, start_date, end_date, reason, recorded_on, removed_on \
+                     FROM site_closures WHERE site_id = $1 ORDER BY start_date, id",
+                )
+                .bind(site.0)
+                .fetch_all(self.pool())
+                .await
+                .map_err(Self::map_err)?;
+                let holidays: Vec<(i64, String, String, Option<i32>, Option<i32>, String, D, Option<D>)> =
+                    ::sqlx::query_as(
+                        "SELECT id, mode, holiday, first_year, last_year, reason, recorded_on, \
+                         removed_on FROM site_holidays WHERE site_id = $1 ORDER BY id",
+                    )
+                    .bind(site.0)
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(Self::map_err)?;
+                let mut calendar = $crate::SiteCalendar {
+                    closures: closures
+                        .into_iter()
+                        .map(|(id, start, end, reason, recorded_on, removed_on)| $crate::Stored {
+                            id,
+                            item: ::qep_core::calendar::Closure {
+                                start,
+                                end,
+                                reason,
+                                recorded_on,
+                                removed_on,
+                            },
+                        })
+                        .collect(),
+                    ..Default::default()
+                };
+                for (id, mode, holiday, first_year, last_year, reason, recorded_on, removed_on) in holidays {
+                    let holiday = ::qep_core::calendar::HolidayKind::parse(&holiday)
+                        .map_err(|e| $crate::StoreError::Corrupt(e.to_string()))?;
+                    if mode == "worked" {
+                        calendar.worked_holidays.push($crate::Stored {
+                            id,
+                            item: ::qep_core::calendar::WorkedHoliday {
+                                holiday,
+                                first_year,
+                                last_year,
+                                reason,
+                                recorded_on,
+                                removed_on,
+                            },
+                        });
+                    } else {
+                        calendar.extra_holidays.push($crate::Stored {
+                            id,
+                            item: ::qep_core::calendar::ExtraHoliday {
+                                holiday,
+                                first_year,
+                                last_year,
+                                recorded_on,
+                                removed_on,
+                            },
+                        });
+                    }
+                }
+                Ok(calendar)
+            }
+
+            async fn insert_closure(
+                &self,
+                actor: &$crate::Actor,
+                site: ::qep_core::ids::SiteId,
+                c: &::qep_core::calendar::Closure,
+            ) -> $crate::StoreResult<i64> {
+                let mut tx = self.begin().await?;
+                let (id,): (i64,) = ::sqlx::query_as(
+                    "INSERT INTO site_closures (site_id, start_date, end_date, reason, recorded_on, \
+                     removed_on) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                )
+                .bind(site.0)
+                .bind(c.start)
+                .bind(c.end)
+                .bind(&c.reason)
+                .bind(c.recorded_on)
+                .bind(c.removed_on)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| {
+                    Self::violation(
+                        e,
+                        $crate::sql::OnViolation {
+                            foreign_key: $crate::StoreError::NotFound("site"),
+                            ..$crate::sql::OnViolation::GENERIC
+                        },
+                    )
+                })?;
+                Self::audit_tx(
+                    &mut tx,
+                    actor,
+                    "calendar.closure.add",
+                    format!("site {site}"),
+                    format!("fermeture du {} au {} : {}", c.start, c.end, c.reason),
+                )
+                .await?;
+                Self::commit(tx).await?;
+                Ok(id)
+            }
+
+            async fn insert_site_holiday(
+                &self,
+                actor: &$crate::Actor,
+                site: ::qep_core::ids::SiteId,
+                h: &$crate::HolidaySetting,
+            ) -> $crate::StoreResult<i64> {
+                let (mode, holiday, first_year, last_year, reason, recorded_on, removed_on) = match h {
+                    $crate::HolidaySetting::Worked(w) => (
+                        "worked", w.holiday, w.first_year, w.last_year, w.reason.clone(),
+                        w.recorded_on, w.removed_on,
+                    ),
+                    $crate::HolidaySetting::Extra(x) => (
+                        "extra", x.holiday, x.first_year, x.last_year, String::new(),
+                        x.recorded_on, x.removed_on,
+                    ),
+                };
+                let mut tx = self.begin().await?;
+                let (id,): (i64,) = ::sqlx::query_as(
+                    "INSERT INTO site_holidays (site_id, mode, holiday, first_year, last_year, \
+                     reason, recorded_on, removed_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                     RETURNING id",
+                )
+                .bind(site.0)
+                .bind(mode)
+                .bind(holiday.as_str())
+                .bind(first_year)
+                .bind(last_year)
+                .bind(&reason)
+                .bind(recorded_on)
+                .bind(removed_on)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| {
+                    Self::violation(
+                        e,
+                        $crate::sql::OnViolation {
+                            foreign_key: $crate::StoreError::NotFound("site"),
+                            ..$crate::sql::OnViolation::GENERIC
+                        },
+                    )
+                })?;
+                Self::audit_tx(
+                    &mut tx,
+                    actor,
+                    if mode == "worked" { "calendar.worked_holiday.add" } else { "calendar.local_holiday.add" },
+                    format!("site {site}"),
+                    format!("{} {reason}", holiday.name()).trim().to_owned(),
+                )
+                .await?;
+                Self::commit(tx).await?;
+                Ok(id)
+            }
+
+            async fn withdraw_calendar_entry(
+                &self,
+                actor: &$crate::Actor,
+                site: ::qep_core::ids::SiteId,
+                entry: $crate::CalendarEntry,
+                on: ::chrono::NaiveDate,
+            ) -> $crate::StoreResult<()> {
+                let (sql, id, action) = match entry {
+                    $crate::CalendarEntry::Closure(id) => (
+                        "UPDATE site_closures SET removed_on = $1 \
+                         WHERE id = $2 AND site_id = $3 AND removed_on IS NULL RETURNING reason",
+                        id,
+                        "calendar.closure.withdraw",
+                    ),
+                    $crate::CalendarEntry::Holiday(id) => (
+                        "UPDATE site_holidays SET removed_on = $1 \
+                         WHERE id = $2 AND site_id = $3 AND removed_on IS NULL RETURNING holiday",
+                        id,
+                        "calendar.holiday.withdraw",
+                    ),
+                };
+                let mut tx = self.begin().await?;
+                let what: Option<(String,)> = ::sqlx::query_as(sql)
+                    .bind(on)
+                    .bind(id)
+                    .bind(site.0)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(Self::map_err)?;
+                let (what,) = what.ok_or($crate::StoreError::NotFound("entrée du calendrier"))?;
+                Self::audit_tx(&mut tx, actor, action, format!("site {site}"), format!("{what} (retiré le {on})"))
+                    .await?;
+                Self::commit(tx).await
+            }
+
             async fn list_audit(
                 &self,
                 limit: u32,

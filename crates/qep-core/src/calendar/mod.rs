@@ -165,6 +165,10 @@ pub struct Closure {
     pub reason: String,
     /// When the closure was entered: see [`CalendarSettings::as_of`].
     pub recorded_on: NaiveDate,
+    /// When it was withdrawn, if it was: it then stops applying from that day on,
+    /// while calendars "as of" an earlier date still see it.
+    #[serde(default)]
+    pub removed_on: Option<NaiveDate>,
 }
 
 impl Closure {
@@ -174,6 +178,7 @@ impl Closure {
             end: date,
             reason: reason.into(),
             recorded_on,
+            removed_on: None,
         }
     }
 
@@ -191,6 +196,7 @@ impl Closure {
             end,
             reason: reason.into(),
             recorded_on,
+            removed_on: None,
         })
     }
 }
@@ -209,6 +215,10 @@ pub struct WorkedHoliday {
     pub last_year: Option<i32>,
     pub reason: String,
     pub recorded_on: NaiveDate,
+    /// When it was withdrawn, if it was: it then stops applying from that day on,
+    /// while calendars "as of" an earlier date still see it.
+    #[serde(default)]
+    pub removed_on: Option<NaiveDate>,
 }
 
 impl WorkedHoliday {
@@ -223,6 +233,7 @@ impl WorkedHoliday {
             last_year: None,
             reason: reason.into(),
             recorded_on,
+            removed_on: None,
         }
     }
 
@@ -241,6 +252,10 @@ pub struct ExtraHoliday {
     #[serde(default)]
     pub last_year: Option<i32>,
     pub recorded_on: NaiveDate,
+    /// When it was withdrawn, if it was: it then stops applying from that day on,
+    /// while calendars "as of" an earlier date still see it.
+    #[serde(default)]
+    pub removed_on: Option<NaiveDate>,
 }
 
 impl ExtraHoliday {
@@ -250,6 +265,7 @@ impl ExtraHoliday {
             first_year: None,
             last_year: None,
             recorded_on,
+            removed_on: None,
         }
     }
 
@@ -273,26 +289,26 @@ pub struct CalendarSettings {
 
 impl CalendarSettings {
     /// The settings as they stood at the end of `date`: only what was recorded on or before
-    /// it. A validated period is recomputed with the calendar as of its validation day, so
+    /// it and not withdrawn by then. A validated period is recomputed with the calendar as of its validation day, so
     /// a closure entered afterwards cannot change a published indicator.
     pub fn as_of(&self, date: NaiveDate) -> CalendarSettings {
         CalendarSettings {
             closures: self
                 .closures
                 .iter()
-                .filter(|c| c.recorded_on <= date)
+                .filter(|c| c.recorded_on <= date && c.removed_on.is_none_or(|r| r > date))
                 .cloned()
                 .collect(),
             worked_holidays: self
                 .worked_holidays
                 .iter()
-                .filter(|w| w.recorded_on <= date)
+                .filter(|w| w.recorded_on <= date && w.removed_on.is_none_or(|r| r > date))
                 .cloned()
                 .collect(),
             extra_holidays: self
                 .extra_holidays
                 .iter()
-                .filter(|e| e.recorded_on <= date)
+                .filter(|e| e.recorded_on <= date && e.removed_on.is_none_or(|r| r > date))
                 .cloned()
                 .collect(),
         }

@@ -922,12 +922,14 @@ fn random_settings(rng: &mut XorShift, territory: Territory) -> CalendarSettings
         end: d(1990, 1, 3),
         reason: "avant".into(),
         recorded_on: d(1989, 1, 1),
+        removed_on: None,
     });
     settings.closures.push(Closure {
         start: d(2100, 12, 28),
         end: d(2101, 1, 5),
         reason: "après".into(),
         recorded_on: d(2000, 1, 1),
+        removed_on: None,
     });
     let worked_kinds = [
         HolidayKind::LundiDePentecote,
@@ -1035,4 +1037,20 @@ fn debug_output_stays_small() {
     let text = format!("{:?}", bare(Territory::Reunion));
     assert!(text.len() < 200, "{text}");
     assert!(text.contains("Reunion"));
+}
+
+#[test]
+fn a_withdrawn_closure_stops_applying_but_stays_in_earlier_calendars() {
+    let closure = Closure {
+        removed_on: Some(d(2024, 6, 20)),
+        ..Closure::day(d(2024, 6, 14), "travaux", d(2024, 6, 1))
+    };
+    let settings = CalendarSettings {
+        closures: vec![closure],
+        ..Default::default()
+    };
+    let before = WorkingCalendar::new(Territory::Metropole, &settings.as_of(d(2024, 6, 19)));
+    let after = WorkingCalendar::new(Territory::Metropole, &settings.as_of(d(2024, 6, 20)));
+    assert_eq!(before.is_working_day(d(2024, 6, 14)), Ok(false));
+    assert_eq!(after.is_working_day(d(2024, 6, 14)), Ok(true));
 }
