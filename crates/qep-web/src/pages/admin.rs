@@ -282,6 +282,7 @@ async fn render_sites(
                 address => s.address.clone(),
                 services => services.iter().filter(|x| x.site_id == s.id).count(),
                 href => routes::with_id(routes::ADMIN_SITE, s.id),
+                calendar => routes::with_id(routes::ADMIN_SITE_CALENDAR, s.id),
             }
         })
         .collect();
@@ -375,6 +376,7 @@ async fn render_site(
         site_kinds => ser(site_kinds()),
         action => routes::with_id(routes::ADMIN_SITE, id),
         delete_action => routes::with_id(routes::ADMIN_SITE_DELETE, id),
+        calendar => routes::with_id(routes::ADMIN_SITE_CALENDAR, id),
         back => routes::ADMIN_SITES,
     };
     page(

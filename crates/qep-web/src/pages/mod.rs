@@ -3,6 +3,7 @@
 
 mod admin;
 mod audit;
+mod calendar;
 mod dashboard;
 mod public;
 mod session;
@@ -45,6 +46,10 @@ pub fn router(state: AppState) -> Router {
             get(admin::site_form).post(admin::site_update),
         )
         .route(routes::ADMIN_SITE_DELETE, post(admin::site_delete))
+        .route(routes::ADMIN_SITE_CALENDAR, get(calendar::show))
+        .route(routes::ADMIN_SITE_CLOSURES, post(calendar::add_closure))
+        .route(routes::ADMIN_SITE_HOLIDAYS, post(calendar::add_holiday))
+        .route(routes::ADMIN_SITE_WITHDRAW, post(calendar::withdraw))
         .route(
             routes::ADMIN_SERVICES,
             get(admin::index_services).post(admin::service_create),

@@ -9,6 +9,8 @@ const ADMIN_PAGES: &[&str] = &[
     "/administration/prefecture",
     "/administration/sites",
     "/administration/sites/1",
+    "/administration/sites/1/calendrier",
+    "/administration/sites/1/calendrier?annee=2024",
     "/administration/services/1",
     "/administration/utilisateurs",
     "/administration/utilisateurs/1",
@@ -36,6 +38,18 @@ const ADMIN_POSTS: &[(&str, &[(&str, &str)])] = &[
         &[("name", "Site"), ("kind", "prefecture")],
     ),
     ("/administration/sites/3/suppression", &[]),
+    (
+        "/administration/sites/1/calendrier/fermetures",
+        &[("start", "2026-05-15"), ("reason", "pont")],
+    ),
+    (
+        "/administration/sites/1/calendrier/jours-feries",
+        &[("holiday", "worked:lundi_de_pentecote")],
+    ),
+    (
+        "/administration/sites/1/calendrier/retrait",
+        &[("kind", "closure"), ("entry", "1")],
+    ),
     (
         "/administration/services",
         &[("name", "S"), ("site_id", "1")],
@@ -586,5 +600,120 @@ async fn the_web_application_runs_on_postgres_too() {
         "{}",
         health.body
     );
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn admin_edits_a_site_calendar_and_the_engine_uses_it() {
+    use chrono::NaiveDate;
+    use qep_core::calendar::{Territory, WorkingCalendar};
+    use qep_core::ids::SiteId;
+
+    let app = TestApp::sqlite().await;
+    let mut c = app.client();
+    c.login(ADMIN).await;
+    let page = c.get("/administration/sites/1/calendrier?annee=2024").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("jeudi 9 mai 2024") && page.body.contains("Ascension"),
+        "holidays listed"
+    );
+    assert!(
+        page.body.contains("<strong>252</strong>"),
+        "working days of 2024 in metropolitan France"
+    );
+
+    // Refused: impossible date, end before start, no reason.
+    let res = c
+        .post(
+            "/administration/sites/1/calendrier/fermetures",
+            &[("start", "2024-02-30"), ("reason", "")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.body
+            .contains("aria-describedby=\"closure-start-error\"")
+    );
+    assert!(
+        res.body
+            .contains("aria-describedby=\"closure-reason-error\"")
+    );
+    let res = c
+        .post(
+            "/administration/sites/1/calendrier/fermetures",
+            &[
+                ("start", "2024-05-10"),
+                ("end", "2024-05-09"),
+                ("reason", "pont"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let res = c
+        .post(
+            "/administration/sites/1/calendrier/fermetures",
+            &[("start", "2024-05-10"), ("reason", "pont de l'Ascension")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let res = c
+        .post(
+            "/administration/sites/1/calendrier/jours-feries",
+            &[
+                ("holiday", "worked:lundi_de_pentecote"),
+                ("holiday_reason", "journée de solidarité"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let res = c
+        .post(
+            "/administration/sites/1/calendrier/jours-feries",
+            &[("holiday", "extra:mi_careme")],
+        )
+        .await;
+    assert_eq!(
+        res.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Mi-Carême is not a local day in the Orne"
+    );
+
+    let page = c.get("/administration/sites/1/calendrier?annee=2024").await;
+    assert!(
+        page.body.contains("pont de l&#x27;Ascension") || page.body.contains("pont de l'Ascension")
+    );
+    assert!(page.body.contains("travaillé"), "Whit Monday worked");
+    // 252 - 1 closure (Fri 10 May) + 1 worked Whit Monday (20 May)
+    assert!(
+        page.body.contains("<strong>252</strong>"),
+        "net change is zero in 2024"
+    );
+
+    // The engine, built from what the store holds, sees the site's choices.
+    let stored = app.store.site_calendar(SiteId(1)).await.expect("calendar");
+    let cal = WorkingCalendar::new(Territory::Metropole, &stored.settings());
+    let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).expect("date");
+    assert_eq!(cal.is_working_day(d(2024, 5, 10)), Ok(false));
+    assert_eq!(cal.is_working_day(d(2024, 5, 20)), Ok(true));
+    assert_eq!(cal.due_date(d(2024, 5, 3), 5), Ok(d(2024, 5, 15)));
+
+    let closure_id = stored.closures[0].id.to_string();
+    let res = c
+        .post(
+            "/administration/sites/1/calendrier/retrait",
+            &[("kind", "closure"), ("entry", &closure_id)],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let page = c.get("/administration/sites/1/calendrier?annee=2024").await;
+    assert!(
+        page.body.contains("retirée le"),
+        "withdrawn closures stay in the history"
+    );
+    assert!(page.body.contains("<strong>253</strong>"));
+    let audit = c.get("/administration/journal").await.body;
+    assert!(audit.contains("calendar.closure.add") && audit.contains("calendar.closure.withdraw"));
     app.cleanup().await;
 }
