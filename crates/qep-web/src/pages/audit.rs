@@ -15,6 +15,30 @@ use crate::routes;
 
 const PAGE: u32 = 50;
 
+/// What an audit action code means, for people; unknown codes are shown as they are.
+pub fn action_label(code: &str) -> &str {
+    match code {
+        "login" => "Connexion",
+        "prefecture.init" => "Initialisation de la préfecture",
+        "prefecture.update" => "Modification de la préfecture",
+        "site.create" => "Création d'un site",
+        "site.update" => "Modification d'un site",
+        "site.delete" => "Suppression d'un site",
+        "service.create" => "Création d'un service",
+        "service.update" => "Modification d'un service",
+        "service.delete" => "Suppression d'un service",
+        "user.create" => "Création d'un compte",
+        "user.update" => "Modification d'un compte",
+        "user.password" => "Nouveau mot de passe",
+        "calendar.closure.add" => "Ajout d'une fermeture",
+        "calendar.closure.withdraw" => "Retrait d'une fermeture",
+        "calendar.worked_holiday.add" => "Jour férié travaillé",
+        "calendar.local_holiday.add" => "Jour férié local",
+        "calendar.holiday.withdraw" => "Retrait d'un réglage de jour férié",
+        other => other,
+    }
+}
+
 #[derive(Deserialize)]
 pub struct AuditQuery {
     avant: Option<i64>,
@@ -40,7 +64,8 @@ pub async fn list(
             context! {
                 at => format_paris(e.at),
                 actor => e.actor,
-                action => e.action,
+                action => action_label(&e.action),
+                code => e.action,
                 target => e.target,
                 detail => e.detail,
             }

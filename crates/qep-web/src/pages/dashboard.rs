@@ -81,7 +81,7 @@ pub async fn show(
                 context! {
                     at => format_paris(e.at),
                     actor => e.actor,
-                    action => e.action,
+                    action => super::audit::action_label(&e.action),
                     target => e.target,
                 }
             })
@@ -94,6 +94,7 @@ pub async fn show(
         sites => ser(site_rows),
         my_services => my_services,
         recent => recent,
+        audit_href => crate::routes::ADMIN_AUDIT,
     };
     page(&state, &ctx, "dashboard.html", StatusCode::OK, view).await
 }
