@@ -7,6 +7,7 @@
 pub mod account;
 pub mod calendar;
 pub mod ids;
+pub mod indicators;
 pub mod prefecture;
 pub mod referentiel;
 pub mod time;
