@@ -88,8 +88,11 @@ impl SqliteStore {
 qep_store::impl_sql_store!(SqliteStore, sqlx::Sqlite, "sqlite");
 
 /// Every migration of this backend, in order. Same file names as the other backend's.
-pub const MIGRATIONS: &[MigrationFile] =
-    qep_store::migration_files!["0001_foundation.sql", "0002_site_calendars.sql"];
+pub const MIGRATIONS: &[MigrationFile] = qep_store::migration_files![
+    "0001_foundation.sql",
+    "0002_site_calendars.sql",
+    "0003_indicators.sql"
+];
 
 /// Migrations are embedded with `include_str!` rather than sqlx's `migrate!` macro, which
 /// would pull sqlx's compile-time machinery into the build.

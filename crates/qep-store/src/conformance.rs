@@ -26,6 +26,9 @@ pub const SCENARIOS: &[(&str, Scenario)] = &[
     ("site_calendars_keep_their_history", |s| {
         Box::pin(site_calendars_keep_their_history(s))
     }),
+    ("indicator_values_targets_and_validations", |s| {
+        Box::pin(indicator_values_targets_and_validations(s))
+    }),
 ];
 
 /// Runs every scenario, each on a fresh store from `fresh`.
@@ -490,4 +493,159 @@ pub async fn site_calendars_keep_their_history(store: &dyn Store) {
     assert_eq!(settings.as_of(d(2024, 3, 1)).closures.len(), 0);
     let audit = store.list_audit(10, None).await.expect("audit");
     assert_eq!(audit[0].action, "calendar.closure.withdraw");
+}
+
+pub async fn indicator_values_targets_and_validations(store: &dyn Store) {
+    use qep_core::indicators::Comparator;
+
+    use crate::{ImportFile, IndicatorValue, LocalTarget, SaveOutcome, ValueOrigin};
+    let actor = Actor::cli();
+    let value = |code: &str, period: &str, v: f64| IndicatorValue {
+        code: code.into(),
+        period: period.into(),
+        site: None,
+        value: v,
+        numerator: None,
+        denominator: None,
+        weight: None,
+        origin: ValueOrigin::Imported,
+    };
+    let batch = vec![
+        IndicatorValue {
+            numerator: Some(269.0),
+            denominator: Some(295.0),
+            ..value("m1.email.on_time", "2020", 91.19)
+        },
+        value("m1.phone.answered", "2020-01", 88.5),
+        value("m1.phone.answered", "2020-Q1", 90.25),
+        value("m1.phone.answered", "2021-01", 93.0),
+    ];
+    let file = ImportFile {
+        kind: "values".into(),
+        file_name: "valeurs-2020.csv".into(),
+        sha256: "abc123".into(),
+    };
+    assert_eq!(
+        store
+            .save_indicator_values(&actor, &batch, Some(&file))
+            .await,
+        Ok(SaveOutcome::Saved { rows: 4 })
+    );
+    // The same file again changes nothing.
+    let changed = vec![value("m1.phone.answered", "2020-01", 1.0)];
+    assert!(matches!(
+        store
+            .save_indicator_values(&actor, &changed, Some(&file))
+            .await,
+        Ok(SaveOutcome::AlreadyImported { .. })
+    ));
+    let y2020 = store.list_indicator_values(2020).await.expect("list");
+    assert_eq!(y2020.len(), 3, "2021 values are not in 2020");
+    assert_eq!(y2020[0].numerator, Some(269.0));
+    assert!(
+        y2020
+            .iter()
+            .any(|v| v.period == "2020-01" && v.value == 88.5)
+    );
+
+    // Entering a value replaces the imported one for the same period.
+    let entered = IndicatorValue {
+        origin: ValueOrigin::Entered,
+        ..value("m1.phone.answered", "2020-01", 89.0)
+    };
+    store
+        .save_indicator_values(&actor, std::slice::from_ref(&entered), None)
+        .await
+        .expect("entered");
+    let y2020 = store.list_indicator_values(2020).await.expect("list");
+    assert_eq!(y2020.len(), 3);
+    assert!(y2020.contains(&entered));
+    store
+        .delete_indicator_value(&actor, "m1.phone.answered", "2020-01", None)
+        .await
+        .expect("delete");
+    assert_eq!(
+        store
+            .delete_indicator_value(&actor, "m1.phone.answered", "2020-01", None)
+            .await,
+        Err(StoreError::NotFound("valeur"))
+    );
+
+    let target = LocalTarget {
+        year: 2021,
+        comparator: Comparator::Ge,
+        value: 92.5,
+    };
+    store
+        .set_local_target(&actor, "m1.phone.answered", &target)
+        .await
+        .expect("target");
+    store
+        .set_local_target(
+            &actor,
+            "m1.phone.answered",
+            &LocalTarget {
+                value: 93.0,
+                ..target
+            },
+        )
+        .await
+        .expect("replace");
+    let targets = store.list_local_targets().await.expect("targets");
+    assert_eq!(
+        targets,
+        vec![(
+            "m1.phone.answered".to_owned(),
+            LocalTarget {
+                value: 93.0,
+                ..target
+            }
+        )]
+    );
+    store
+        .delete_local_target(&actor, "m1.phone.answered", 2021)
+        .await
+        .expect("delete");
+    assert!(
+        store
+            .list_local_targets()
+            .await
+            .expect("targets")
+            .is_empty()
+    );
+
+    store
+        .save_local_indicator(
+            &actor,
+            "local.accueil.attente",
+            "{\"code\":\"local.accueil.attente\"}",
+        )
+        .await
+        .expect("local indicator");
+    assert_eq!(store.list_local_indicators().await.expect("local").len(), 1);
+
+    store
+        .validate_period(&actor, "2020-01", "[]")
+        .await
+        .expect("validate");
+    assert_eq!(
+        store.validate_period(&actor, "2020-01", "[]").await,
+        Err(StoreError::Conflict(Conflict::AlreadyValidated))
+    );
+    let validations = store.list_validations(2020).await.expect("validations");
+    assert_eq!(validations.len(), 1);
+    assert_eq!(
+        (
+            validations[0].period.as_str(),
+            validations[0].validated_by.as_str()
+        ),
+        ("2020-01", "ligne de commande")
+    );
+    assert!(
+        store
+            .list_validations(2021)
+            .await
+            .expect("validations")
+            .is_empty()
+    );
 }

@@ -17,6 +17,7 @@ use chrono::NaiveDate;
 use qep_core::account::{Email, Role};
 use qep_core::calendar::{CalendarSettings, Closure, ExtraHoliday, WorkedHoliday};
 use qep_core::ids::{ServiceId, SiteId, UserId};
+use qep_core::indicators::Comparator;
 use qep_core::prefecture::{PrefectureSettings, Service, ServiceDraft, Site, SiteDraft};
 
 #[cfg(feature = "testing")]
@@ -51,6 +52,8 @@ pub enum Conflict {
     AlreadyInitialised,
     #[error("cet élément est référencé ailleurs ou en double")]
     Constraint,
+    #[error("cette période est déjà validée")]
+    AlreadyValidated,
 }
 
 /// Who does a change, as recorded in the audit log.
@@ -188,6 +191,75 @@ pub enum CalendarEntry {
     Holiday(i64),
 }
 
+/// Whether a value was typed in or came from a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ValueOrigin {
+    Entered,
+    Imported,
+}
+
+impl ValueOrigin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ValueOrigin::Entered => "entered",
+            ValueOrigin::Imported => "imported",
+        }
+    }
+}
+
+/// One indicator value for a period, for the whole prefecture (`site: None`) or a site.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IndicatorValue {
+    pub code: String,
+    /// `2020-01`, `2020-Q1` or `2020`.
+    pub period: String,
+    pub site: Option<SiteId>,
+    pub value: f64,
+    pub numerator: Option<f64>,
+    pub denominator: Option<f64>,
+    pub weight: Option<f64>,
+    pub origin: ValueOrigin,
+}
+
+/// The file a batch of values comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportFile {
+    pub kind: String,
+    pub file_name: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SaveOutcome {
+    Saved {
+        rows: usize,
+    },
+    /// The same file was imported before: nothing was changed.
+    AlreadyImported {
+        file_name: String,
+        at: DateTime<Utc>,
+        by: String,
+    },
+}
+
+/// A local target, overriding the national one for a year.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LocalTarget {
+    pub year: i32,
+    pub comparator: Comparator,
+    pub value: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PeriodValidation {
+    pub period: String,
+    pub validated_by: String,
+    pub validated_at: DateTime<Utc>,
+    /// The results as computed at validation, as JSON.
+    pub snapshot: String,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// `sqlite` or `postgres`, for messages and `/healthz`.
@@ -250,6 +322,37 @@ pub trait Store: Send + Sync + 'static {
         entry: CalendarEntry,
         on: NaiveDate,
     ) -> StoreResult<()>;
+
+    /// Saves values in one transaction (all or nothing), replacing those of the same
+    /// (code, period, site). With `file`, a file already imported changes nothing.
+    async fn save_indicator_values(
+        &self,
+        actor: &Actor,
+        values: &[IndicatorValue],
+        file: Option<&ImportFile>,
+    ) -> StoreResult<SaveOutcome>;
+    /// Every value whose period lies in `year` (months, quarters and the year itself).
+    async fn list_indicator_values(&self, year: i32) -> StoreResult<Vec<IndicatorValue>>;
+    async fn delete_indicator_value(
+        &self,
+        actor: &Actor,
+        code: &str,
+        period: &str,
+        site: Option<SiteId>,
+    ) -> StoreResult<()>;
+    /// (code, target) pairs.
+    async fn list_local_targets(&self) -> StoreResult<Vec<(String, LocalTarget)>>;
+    async fn set_local_target(&self, actor: &Actor, code: &str, t: &LocalTarget)
+    -> StoreResult<()>;
+    async fn delete_local_target(&self, actor: &Actor, code: &str, year: i32) -> StoreResult<()>;
+    /// (code, JSON definition) pairs.
+    async fn list_local_indicators(&self) -> StoreResult<Vec<(String, String)>>;
+    async fn save_local_indicator(&self, actor: &Actor, code: &str, json: &str) -> StoreResult<()>;
+    /// Freezes a period; [`Conflict::AlreadyValidated`] if it was.
+    async fn validate_period(&self, actor: &Actor, period: &str, snapshot: &str)
+    -> StoreResult<()>;
+    /// Validations of the periods of `year`.
+    async fn list_validations(&self, year: i32) -> StoreResult<Vec<PeriodValidation>>;
 
     /// Newest first; `before` pages backwards by id.
     async fn list_audit(&self, limit: u32, before: Option<i64>) -> StoreResult<Vec<AuditEntry>>;

@@ -993,6 +993,286 @@ macro_rules! impl_sql_store {
                 Self::commit(tx).await
             }
 
+            async fn save_indicator_values(
+                &self,
+                actor: &$crate::Actor,
+                values: &[$crate::IndicatorValue],
+                file: Option<&$crate::ImportFile>,
+            ) -> $crate::StoreResult<$crate::SaveOutcome> {
+                let now = ::chrono::Utc::now();
+                let mut tx = self.begin().await?;
+                let mut import_id: Option<i64> = None;
+                if let Some(f) = file {
+                    let seen: Option<(String, ::chrono::DateTime<::chrono::Utc>, String)> =
+                        ::sqlx::query_as(
+                            "SELECT file_name, imported_at, imported_by FROM imports WHERE sha256 = $1",
+                        )
+                        .bind(&f.sha256)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(Self::map_err)?;
+                    if let Some((file_name, at, by)) = seen {
+                        return Ok($crate::SaveOutcome::AlreadyImported { file_name, at, by });
+                    }
+                    let (id,): (i64,) = ::sqlx::query_as(
+                        "INSERT INTO imports (kind, file_name, sha256, rows, imported_by, imported_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                    )
+                    .bind(&f.kind)
+                    .bind(&f.file_name)
+                    .bind(&f.sha256)
+                    .bind(i64::try_from(values.len()).unwrap_or(i64::MAX))
+                    .bind(&actor.label)
+                    .bind(now)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(|e| Self::violation(e, $crate::sql::OnViolation::GENERIC))?;
+                    import_id = Some(id);
+                }
+                for v in values {
+                    ::sqlx::query(
+                        "INSERT INTO indicator_values (code, period, site_id, value, numerator, \
+                         denominator, weight, origin, import_id, updated_by, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                         ON CONFLICT (code, period, site_id) DO UPDATE SET value = excluded.value, \
+                         numerator = excluded.numerator, denominator = excluded.denominator, \
+                         weight = excluded.weight, origin = excluded.origin, \
+                         import_id = excluded.import_id, updated_by = excluded.updated_by, \
+                         updated_at = excluded.updated_at",
+                    )
+                    .bind(&v.code)
+                    .bind(&v.period)
+                    .bind(v.site.map_or(0, |s| s.0))
+                    .bind(v.value)
+                    .bind(v.numerator)
+                    .bind(v.denominator)
+                    .bind(v.weight)
+                    .bind(v.origin.as_str())
+                    .bind(import_id)
+                    .bind(&actor.label)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::map_err)?;
+                }
+                let detail = match file {
+                    Some(f) => format!("{} valeur(s) du fichier {}", values.len(), f.file_name),
+                    None => values
+                        .iter()
+                        .map(|v| format!("{} {} = {}", v.code, v.period, v.value))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                };
+                Self::audit_tx(&mut tx, actor, "indicator.values", "indicateurs".into(), detail).await?;
+                Self::commit(tx).await?;
+                Ok($crate::SaveOutcome::Saved { rows: values.len() })
+            }
+
+            async fn list_indicator_values(
+                &self,
+                year: i32,
+            ) -> $crate::StoreResult<Vec<$crate::IndicatorValue>> {
+                let rows: Vec<(String, String, i64, f64, Option<f64>, Option<f64>, Option<f64>, String)> =
+                    ::sqlx::query_as(
+                        "SELECT code, period, site_id, value, numerator, denominator, weight, origin \
+                         FROM indicator_values WHERE period = $1 OR period LIKE $2 \
+                         ORDER BY code, period, site_id",
+                    )
+                    .bind(year.to_string())
+                    .bind(format!("{year}-%"))
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(Self::map_err)?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| $crate::IndicatorValue {
+                        code: r.0,
+                        period: r.1,
+                        site: (r.2 != 0).then_some(::qep_core::ids::SiteId(r.2)),
+                        value: r.3,
+                        numerator: r.4,
+                        denominator: r.5,
+                        weight: r.6,
+                        origin: if r.7 == "imported" {
+                            $crate::ValueOrigin::Imported
+                        } else {
+                            $crate::ValueOrigin::Entered
+                        },
+                    })
+                    .collect())
+            }
+
+            async fn delete_indicator_value(
+                &self,
+                actor: &$crate::Actor,
+                code: &str,
+                period: &str,
+                site: Option<::qep_core::ids::SiteId>,
+            ) -> $crate::StoreResult<()> {
+                let mut tx = self.begin().await?;
+                let r = ::sqlx::query(
+                    "DELETE FROM indicator_values WHERE code = $1 AND period = $2 AND site_id = $3",
+                )
+                .bind(code)
+                .bind(period)
+                .bind(site.map_or(0, |s| s.0))
+                .execute(&mut *tx)
+                .await
+                .map_err(Self::map_err)?;
+                if r.rows_affected() == 0 {
+                    return Err($crate::StoreError::NotFound("valeur"));
+                }
+                Self::audit_tx(&mut tx, actor, "indicator.value.delete", format!("{code} {period}"), String::new())
+                    .await?;
+                Self::commit(tx).await
+            }
+
+            async fn list_local_targets(&self) -> $crate::StoreResult<Vec<(String, $crate::LocalTarget)>> {
+                let rows: Vec<(String, i32, String, f64)> = ::sqlx::query_as(
+                    "SELECT code, year, comparator, value FROM indicator_targets ORDER BY code, year",
+                )
+                .fetch_all(self.pool())
+                .await
+                .map_err(Self::map_err)?;
+                rows.into_iter()
+                    .map(|(code, year, comparator, value)| {
+                        let comparator = ::qep_core::indicators::Comparator::parse(&comparator)
+                            .ok_or_else(|| $crate::StoreError::Corrupt(format!("comparateur « {comparator} »")))?;
+                        Ok((code, $crate::LocalTarget { year, comparator, value }))
+                    })
+                    .collect()
+            }
+
+            async fn set_local_target(
+                &self,
+                actor: &$crate::Actor,
+                code: &str,
+                t: &$crate::LocalTarget,
+            ) -> $crate::StoreResult<()> {
+                let mut tx = self.begin().await?;
+                ::sqlx::query(
+                    "INSERT INTO indicator_targets (code, year, comparator, value) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (code, year) DO UPDATE SET comparator = excluded.comparator, \
+                     value = excluded.value",
+                )
+                .bind(code)
+                .bind(t.year)
+                .bind(t.comparator.as_str())
+                .bind(t.value)
+                .execute(&mut *tx)
+                .await
+                .map_err(Self::map_err)?;
+                Self::audit_tx(
+                    &mut tx,
+                    actor,
+                    "indicator.target.set",
+                    code.to_owned(),
+                    format!("{} : {} {}", t.year, t.comparator.symbol(), t.value),
+                )
+                .await?;
+                Self::commit(tx).await
+            }
+
+            async fn delete_local_target(
+                &self,
+                actor: &$crate::Actor,
+                code: &str,
+                year: i32,
+            ) -> $crate::StoreResult<()> {
+                let mut tx = self.begin().await?;
+                let r = ::sqlx::query("DELETE FROM indicator_targets WHERE code = $1 AND year = $2")
+                    .bind(code)
+                    .bind(year)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::map_err)?;
+                if r.rows_affected() == 0 {
+                    return Err($crate::StoreError::NotFound("cible locale"));
+                }
+                Self::audit_tx(&mut tx, actor, "indicator.target.delete", code.to_owned(), year.to_string())
+                    .await?;
+                Self::commit(tx).await
+            }
+
+            async fn list_local_indicators(&self) -> $crate::StoreResult<Vec<(String, String)>> {
+                ::sqlx::query_as("SELECT code, definition FROM local_indicators ORDER BY code")
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(Self::map_err)
+            }
+
+            async fn save_local_indicator(
+                &self,
+                actor: &$crate::Actor,
+                code: &str,
+                json: &str,
+            ) -> $crate::StoreResult<()> {
+                let mut tx = self.begin().await?;
+                ::sqlx::query(
+                    "INSERT INTO local_indicators (code, definition) VALUES ($1, $2) \
+                     ON CONFLICT (code) DO UPDATE SET definition = excluded.definition",
+                )
+                .bind(code)
+                .bind(json)
+                .execute(&mut *tx)
+                .await
+                .map_err(Self::map_err)?;
+                Self::audit_tx(&mut tx, actor, "indicator.local.save", code.to_owned(), String::new()).await?;
+                Self::commit(tx).await
+            }
+
+            async fn validate_period(
+                &self,
+                actor: &$crate::Actor,
+                period: &str,
+                snapshot: &str,
+            ) -> $crate::StoreResult<()> {
+                let mut tx = self.begin().await?;
+                ::sqlx::query(
+                    "INSERT INTO period_validations (period, validated_by, validated_at, snapshot) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(period)
+                .bind(&actor.label)
+                .bind(::chrono::Utc::now())
+                .bind(snapshot)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| {
+                    Self::violation(
+                        e,
+                        $crate::sql::OnViolation {
+                            unique: $crate::StoreError::Conflict($crate::Conflict::AlreadyValidated),
+                            ..$crate::sql::OnViolation::GENERIC
+                        },
+                    )
+                })?;
+                Self::audit_tx(&mut tx, actor, "indicator.period.validate", period.to_owned(), String::new())
+                    .await?;
+                Self::commit(tx).await
+            }
+
+            async fn list_validations(&self, year: i32) -> $crate::StoreResult<Vec<$crate::PeriodValidation>> {
+                let rows: Vec<(String, String, ::chrono::DateTime<::chrono::Utc>, String)> = ::sqlx::query_as(
+                    "SELECT period, validated_by, validated_at, snapshot FROM period_validations \
+                     WHERE period = $1 OR period LIKE $2 ORDER BY period",
+                )
+                .bind(year.to_string())
+                .bind(format!("{year}-%"))
+                .fetch_all(self.pool())
+                .await
+                .map_err(Self::map_err)?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(period, validated_by, validated_at, snapshot)| $crate::PeriodValidation {
+                        period,
+                        validated_by,
+                        validated_at,
+                        snapshot,
+                    })
+                    .collect())
+            }
+
             async fn list_audit(
                 &self,
                 limit: u32,
