@@ -3,5 +3,15 @@
 //! annual results.
 
 pub mod definition;
+pub mod engine;
+pub mod grading;
+pub mod period;
+pub mod table;
 
 pub use definition::{Comparator, IndicatorDef, Kind, Periodicity, Source, Target, Unit};
+pub use engine::{
+    EngineError, EnteredValue, ItemRecord, Outcome, aggregate_entered, compute_register, rate_scale,
+};
+pub use grading::{Level, Trend, grade, trend};
+pub use period::{Period, PeriodError};
+pub use table::{Cell, FlatResult, OutcomeSource, Row, YearTable, flatten, year_table};
