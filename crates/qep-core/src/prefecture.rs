@@ -263,7 +263,10 @@ pub struct Scope {
 
 impl Scope {
     pub fn new(referentiel_code: &str, modules: &[u8]) -> Result<Scope, PrefectureError> {
+        // Only a Qual-e-pref version can be a labelling scope; SP+ and Transparence are
+        // followed alongside it.
         let r = referentiel::find(referentiel_code)
+            .filter(|r| r.kind == referentiel::ReferentielKind::QualEPref)
             .ok_or_else(|| PrefectureError::UnknownReferentiel(referentiel_code.to_owned()))?;
         Scope::within(r, modules)
     }
@@ -448,6 +451,13 @@ mod tests {
             Scope::new("qualipref-1990", &[]),
             Err(PrefectureError::UnknownReferentiel(_))
         ));
+        assert!(
+            matches!(
+                Scope::new("transparence", &[]),
+                Err(PrefectureError::UnknownReferentiel(_))
+            ),
+            "Transparence is not a labelling scope"
+        );
         assert!(parse_module_list("1,x").is_err());
         assert_eq!(parse_module_list("1, 2 3"), Ok(vec![1, 2, 3]));
     }

@@ -51,10 +51,10 @@ async fn render_prefecture(
     let departments: Vec<SelectOption> = Department::all()
         .map(|d| SelectOption::new(d.code(), d.to_string()))
         .collect();
-    let referentiels: Vec<SelectOption> = referentiel::all()
-        .iter()
-        .map(|r| SelectOption::new(&r.code, r.title.clone()))
-        .collect();
+    let referentiels: Vec<SelectOption> =
+        referentiel::of_kind(referentiel::ReferentielKind::QualEPref)
+            .map(|r| SelectOption::new(&r.code, r.title.clone()))
+            .collect();
     let version = referentiel::find(&form.referentiel)
         .or_else(|| referentiel::find(referentiel::DEFAULT_CODE));
     let modules: Vec<SelectOption> = version
