@@ -79,7 +79,7 @@ pub fn parse(
                 fail(
                     cp,
                     format!(
-                        "période invalide « {} » (attendu : AAAA-MM, AAAA-T ou AAAA, par exemple 2020-01, 2020-Q1, 2020)",
+                        "période invalide « {} » (attendu : AAAA-MM, AAAA-QN ou AAAA, par exemple 2020-01, 2020-Q1, 2020)",
                         cell(cp)
                     ),
                 );

@@ -8,6 +8,7 @@ pub mod assets;
 pub mod auth;
 pub mod error;
 pub mod form;
+pub mod indicators;
 mod pages;
 pub mod render;
 pub mod routes;

@@ -65,6 +65,39 @@ enum Command {
     /// Calcule des délais en jours ouvrés
     #[command(subcommand)]
     Calendar(CalendarCommand),
+    /// Importe des fichiers (CSV, XLSX, ODS)
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Résultats des indicateurs d'une année, notés selon la légende à quatre niveaux
+    Indicators(IndicatorsArgs),
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Valeurs d'indicateurs : colonnes indicator,period,value[,numerator,denominator]
+    Values {
+        /// Fichier CSV (séparateur , ; ou tabulation, UTF-8 ou Windows-1252), XLSX ou ODS
+        file: PathBuf,
+        /// Vérifie le fichier sans rien enregistrer
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Args)]
+struct IndicatorsArgs {
+    /// Année
+    #[arg(long)]
+    year: i32,
+    /// Date de calcul AAAA-MM-JJ : chiffres tels que publiés ce jour-là
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+    /// Site (nom ou numéro) ; par défaut toute la préfecture
+    #[arg(long)]
+    site: Option<String>,
+    /// Format de sortie
+    #[arg(long, default_value = "table", value_parser = ["table", "csv", "json"])]
+    format: String,
 }
 
 #[derive(Args)]
@@ -219,6 +252,7 @@ pub fn main() -> i32 {
     };
     match runtime.block_on(run(cli)) {
         Ok(()) => 0,
+        Err(CliError::BrokenPipe) => 0,
         Err(e) => {
             eprintln!("qep : {e}");
             e.exit_code()
@@ -345,6 +379,26 @@ async fn run(cli: Cli) -> CliResult {
             check_config(&config).await
         }
         Command::Calendar(c) => calendar(c),
+        Command::Import(ImportCommand::Values { file, dry_run }) => {
+            let config = load_config(&cli, None, cli.database.as_deref())?;
+            crate::indicators::import_values(&config, file, *dry_run).await
+        }
+        Command::Indicators(args) => {
+            let config = load_config(&cli, None, cli.database.as_deref())?;
+            let as_of = args
+                .as_of
+                .as_deref()
+                .map(|d| parse_date(d, "--as-of"))
+                .transpose()?;
+            crate::indicators::print(
+                &config,
+                args.year,
+                as_of,
+                args.site.as_deref(),
+                &args.format,
+            )
+            .await
+        }
     }
 }
 

@@ -10,6 +10,9 @@ use crate::error::{CliError, CliResult};
 
 pub const DEMO_DATABASE: &str = "sqlite://qep-demo.db";
 
+const DEMO_VALUES_FILE: &str = "demo/values-2020.csv";
+const DEMO_VALUES: &str = include_str!("../demo/values-2020.csv");
+
 /// (e-mail, password, display name, role, service codes). Demo passwords are public by
 /// design: never reuse this database for real data.
 pub const DEMO_ACCOUNTS: &[(&str, &str, &str, Role, &[&str])] = &[
@@ -127,5 +130,18 @@ pub async fn seed(store: &dyn Store) -> CliResult<bool> {
         };
         store.insert_user(&actor, &user).await?;
     }
+    // The Orne's 2020 monthly values and the Cher's annual results (demo/README.md).
+    let catalogue = qep_web::indicators::catalogue(store).await?;
+    let rows =
+        crate::indicators::check_values(DEMO_VALUES_FILE, DEMO_VALUES.as_bytes(), &catalogue)
+            .map_err(|errors| CliError::Runtime(errors.join("; ")))?;
+    crate::indicators::save_values(
+        store,
+        &actor,
+        DEMO_VALUES_FILE,
+        DEMO_VALUES.as_bytes(),
+        &rows,
+    )
+    .await?;
     Ok(true)
 }

@@ -10,6 +10,9 @@ pub enum CliError {
     /// Something failed while running: exit 1.
     #[error("{0}")]
     Runtime(String),
+    /// The reader of our output went away (`qep … | head`): stop quietly.
+    #[error("")]
+    BrokenPipe,
 }
 
 impl CliError {
@@ -17,6 +20,7 @@ impl CliError {
         match self {
             CliError::Input(_) => 2,
             CliError::Runtime(_) => 1,
+            CliError::BrokenPipe => 0,
         }
     }
 }
@@ -32,6 +36,9 @@ impl From<StoreError> for CliError {
 
 impl From<std::io::Error> for CliError {
     fn from(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return CliError::BrokenPipe;
+        }
         CliError::Runtime(e.to_string())
     }
 }

@@ -6,6 +6,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod indicators;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -1,0 +1,303 @@
+//! Indicators as the application serves them, shared by the web pages and the command
+//! line: the catalogue in the prefecture's scope (its Qual-e-pref version's chosen modules,
+//! the Transparence set, local indicators), local targets over national ones, stored values
+//! rolled up by the core engine, and frozen (validated) periods.
+//!
+//! Values computed from registers join here when the registers exist; today every value
+//! is entered or imported.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use qep_core::ids::SiteId;
+use qep_core::indicators::engine::aggregate_entered;
+use qep_core::indicators::{
+    EnteredValue, FlatResult, IndicatorDef, Outcome, Period, Target, YearTable, flatten, grade,
+    year_table,
+};
+use qep_core::referentiel;
+use qep_store::{Actor, Store, StoreError, StoreResult};
+use serde::{Deserialize, Serialize};
+
+/// Module number given to indicators a prefecture adds itself.
+pub const LOCAL_MODULE: u8 = 0;
+
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The section the indicator is shown in, e.g. « Module 1 – Relation générale… ».
+    pub section: String,
+    pub module: u8,
+    /// With local targets applied.
+    pub def: IndicatorDef,
+    /// The national targets, as the référentiel gives them.
+    pub national: Vec<Target>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Catalogue {
+    pub entries: Vec<Entry>,
+}
+
+impl Catalogue {
+    pub fn find(&self, code: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.def.code == code)
+    }
+
+    /// Section titles in display order, each with its entries.
+    pub fn sections(&self) -> Vec<(String, Vec<&Entry>)> {
+        let mut out: Vec<(String, Vec<&Entry>)> = Vec::new();
+        for e in &self.entries {
+            match out.iter_mut().find(|(s, _)| *s == e.section) {
+                Some((_, list)) => list.push(e),
+                None => out.push((e.section.clone(), vec![e])),
+            }
+        }
+        out
+    }
+}
+
+/// The indicators in scope, with local targets applied.
+pub async fn catalogue(store: &dyn Store) -> StoreResult<Catalogue> {
+    let mut entries = Vec::new();
+    if let Some(p) = store.find_prefecture().await?
+        && let Some(r) = referentiel::find(&p.scope.referentiel)
+    {
+        for (module, def) in r.indicators() {
+            if p.scope.modules.contains(&module) {
+                let title = r
+                    .module(module)
+                    .map_or_else(String::new, |m| m.title.clone());
+                entries.push((format!("Module {module} – {title}"), module, def.clone()));
+            }
+        }
+    }
+    let tr = referentiel::transparence();
+    for (module, def) in tr.indicators() {
+        entries.push((tr.title.clone(), module, def.clone()));
+    }
+    for (code, json) in store.list_local_indicators().await? {
+        let def: IndicatorDef = serde_json::from_str(&json)
+            .map_err(|e| StoreError::Corrupt(format!("indicateur local {code} : {e}")))?;
+        entries.push(("Indicateurs locaux".to_owned(), LOCAL_MODULE, def));
+    }
+    let local = store.list_local_targets().await?;
+    Ok(Catalogue {
+        entries: entries
+            .into_iter()
+            .map(|(section, module, mut def)| {
+                let national = def.targets.clone();
+                for (_, t) in local.iter().filter(|(c, _)| *c == def.code) {
+                    def.targets.retain(|n| n.year != t.year);
+                    def.targets.push(Target {
+                        year: t.year,
+                        comparator: t.comparator,
+                        value: t.value,
+                    });
+                }
+                Entry {
+                    section,
+                    module,
+                    def,
+                    national,
+                }
+            })
+            .collect(),
+    })
+}
+
+/// What was frozen when a period was validated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Frozen {
+    pub code: String,
+    pub value: Option<f64>,
+    pub numerator: Option<f64>,
+    pub denominator: Option<f64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FrozenPeriod {
+    pub by: String,
+    pub at: DateTime<Utc>,
+    pub values: Vec<Frozen>,
+}
+
+/// A year's results: one table per section, with frozen periods applied.
+#[derive(Debug, Clone)]
+pub struct Results {
+    pub year: i32,
+    pub sections: Vec<(String, YearTable)>,
+    pub frozen: BTreeMap<Period, FrozenPeriod>,
+    /// (code, period) whose value today differs from the one frozen at validation.
+    pub changed_since_validation: Vec<(String, Period, Option<f64>)>,
+}
+
+impl Results {
+    /// Every cell as the flat list of the command line and JSON export.
+    pub fn flat(&self) -> Vec<FlatResult> {
+        self.sections.iter().flat_map(|(_, t)| flatten(t)).collect()
+    }
+}
+
+fn entered(
+    values: Vec<qep_store::IndicatorValue>,
+    site: Option<SiteId>,
+) -> HashMap<String, Vec<EnteredValue>> {
+    let mut by_code: HashMap<String, Vec<EnteredValue>> = HashMap::new();
+    for v in values.into_iter().filter(|v| v.site == site) {
+        let Ok(period) = Period::parse(&v.period) else {
+            continue;
+        };
+        by_code.entry(v.code).or_default().push(EnteredValue {
+            period,
+            value: v.value,
+            numerator: v.numerator,
+            denominator: v.denominator,
+            weight: v.weight,
+        });
+    }
+    by_code
+}
+
+/// The results of `year` for the whole prefecture (`site: None`) or one site. With
+/// `as_of`, only validations made on or before that day are applied: the figures as they
+/// were published then. (Register-computed indicators will also count late and pending
+/// items as of that day.)
+pub async fn results(
+    store: &dyn Store,
+    catalogue: &Catalogue,
+    year: i32,
+    site: Option<SiteId>,
+    as_of: Option<chrono::NaiveDate>,
+) -> StoreResult<Results> {
+    let current = entered(store.list_indicator_values(year).await?, site);
+    let previous = entered(store.list_indicator_values(year - 1).await?, site);
+    let defs: HashMap<&str, &IndicatorDef> = catalogue
+        .entries
+        .iter()
+        .map(|e| (e.def.code.as_str(), &e.def))
+        .collect();
+    let mut frozen = BTreeMap::new();
+    if site.is_none() {
+        for v in store.list_validations(year).await? {
+            let Ok(period) = Period::parse(&v.period) else {
+                continue;
+            };
+            if as_of.is_some_and(|d| qep_core::time::to_paris(v.validated_at).date() > d) {
+                continue;
+            }
+            let values: Vec<Frozen> = serde_json::from_str(&v.snapshot)
+                .map_err(|e| StoreError::Corrupt(format!("validation {} : {e}", v.period)))?;
+            frozen.insert(
+                period,
+                FrozenPeriod {
+                    by: v.validated_by,
+                    at: v.validated_at,
+                    values,
+                },
+            );
+        }
+    }
+    let outcome = |code: &str, period: Period| -> Option<Outcome> {
+        let def = defs.get(code)?;
+        let source = if period.year() == year {
+            &current
+        } else {
+            &previous
+        };
+        let values: Vec<EnteredValue> = source
+            .get(code)?
+            .iter()
+            .filter(|v| {
+                period.contains(v.period.first_day()) && period.contains(v.period.last_day())
+            })
+            .cloned()
+            .collect();
+        let o = aggregate_entered(def, period, &values);
+        (o.value.is_some() || o.parts > 0).then_some(o)
+    };
+    let mut changed = Vec::new();
+    let frozen_outcome = |code: &str, period: Period| -> Option<Outcome> {
+        match frozen.get(&period) {
+            Some(f) => {
+                let kept = f.values.iter().find(|v| v.code == code)?;
+                Some(Outcome {
+                    value: kept.value,
+                    numerator: kept.numerator,
+                    denominator: kept.denominator,
+                    parts: 1,
+                    ..Outcome::default()
+                })
+            }
+            None => outcome(code, period),
+        }
+    };
+    let mut sections = Vec::new();
+    for (title, entries) in catalogue.sections() {
+        let table = year_table(
+            entries.iter().map(|e| (e.module, &e.def)),
+            year,
+            &frozen_outcome,
+        );
+        sections.push((title, table));
+    }
+    for (period, f) in &frozen {
+        for e in &catalogue.entries {
+            let code = e.def.code.as_str();
+            let kept = f
+                .values
+                .iter()
+                .find(|v| v.code == code)
+                .and_then(|v| v.value);
+            let now = outcome(code, *period).and_then(|o| o.value);
+            let same = match (now, kept) {
+                (Some(a), Some(b)) => (a - b).abs() < 1e-9,
+                (None, None) => true,
+                _ => false,
+            };
+            if !same {
+                changed.push((code.to_owned(), *period, now));
+            }
+        }
+    }
+    Ok(Results {
+        year,
+        sections,
+        frozen,
+        changed_since_validation: changed,
+    })
+}
+
+/// Freezes `period`: the values as computed now are kept, and later changes to the data
+/// show as differences instead of rewriting the published figures.
+pub async fn validate(
+    store: &dyn Store,
+    actor: &Actor,
+    catalogue: &Catalogue,
+    period: Period,
+) -> StoreResult<usize> {
+    let results = results(store, catalogue, period.year(), None, None).await?;
+    let snapshot: Vec<Frozen> = results
+        .flat()
+        .into_iter()
+        .filter(|r| r.period == period)
+        .map(|r| Frozen {
+            code: r.code,
+            value: r.value,
+            numerator: r.numerator,
+            denominator: r.denominator,
+        })
+        .collect();
+    let json = serde_json::to_string(&snapshot).map_err(|e| StoreError::Backend(e.to_string()))?;
+    store
+        .validate_period(actor, &period.to_string(), &json)
+        .await?;
+    Ok(snapshot.len())
+}
+
+/// The level a value would get against the target of its year (for pages that show one
+/// value at a time).
+pub fn level_of(def: &IndicatorDef, period: Period, value: f64) -> Option<u8> {
+    def.target_for(period.year())
+        .and_then(|t| grade(value, t))
+        .map(|l| l.number())
+}
