@@ -497,6 +497,7 @@ pub async fn site_calendars_keep_their_history(store: &dyn Store) {
 
 pub async fn indicator_values_targets_and_validations(store: &dyn Store) {
     use qep_core::indicators::Comparator;
+    assert_eq!(store.latest_value_year().await, Ok(None));
 
     use crate::{ImportFile, IndicatorValue, LocalTarget, SaveOutcome, ValueOrigin};
     let actor = Actor::cli();
@@ -541,6 +542,7 @@ pub async fn indicator_values_targets_and_validations(store: &dyn Store) {
     ));
     let y2020 = store.list_indicator_values(2020).await.expect("list");
     assert_eq!(y2020.len(), 3, "2021 values are not in 2020");
+    assert_eq!(store.latest_value_year().await, Ok(Some(2021)));
     assert_eq!(y2020[0].numerator, Some(269.0));
     assert!(
         y2020

@@ -331,6 +331,8 @@ pub trait Store: Send + Sync + 'static {
         values: &[IndicatorValue],
         file: Option<&ImportFile>,
     ) -> StoreResult<SaveOutcome>;
+    /// The latest year any value was stored for.
+    async fn latest_value_year(&self) -> StoreResult<Option<i32>>;
     /// Every value whose period lies in `year` (months, quarters and the year itself).
     async fn list_indicator_values(&self, year: i32) -> StoreResult<Vec<IndicatorValue>>;
     async fn delete_indicator_value(

@@ -1068,6 +1068,15 @@ macro_rules! impl_sql_store {
                 Ok($crate::SaveOutcome::Saved { rows: values.len() })
             }
 
+            async fn latest_value_year(&self) -> $crate::StoreResult<Option<i32>> {
+                let (latest,): (Option<String>,) =
+                    ::sqlx::query_as("SELECT MAX(period) FROM indicator_values")
+                        .fetch_one(self.pool())
+                        .await
+                        .map_err(Self::map_err)?;
+                Ok(latest.and_then(|p| p.get(..4).and_then(|y| y.parse().ok())))
+            }
+
             async fn list_indicator_values(
                 &self,
                 year: i32,

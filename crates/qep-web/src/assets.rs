@@ -24,8 +24,22 @@ use crate::error::WebError;
 #[include = "favicon/*"]
 pub struct Dsfr;
 
+/// QeP's own static files (a small stylesheet).
+#[derive(RustEmbed)]
+#[folder = "static/"]
+pub struct AppFiles;
+
+pub async fn serve_app(Path(path): Path<String>) -> Result<Response, WebError> {
+    let file = AppFiles::get(&path).ok_or(WebError::NotFound)?;
+    respond(file)
+}
+
 pub async fn serve(Path(path): Path<String>) -> Result<Response, WebError> {
     let file = Dsfr::get(&path).ok_or(WebError::NotFound)?;
+    respond(file)
+}
+
+fn respond(file: rust_embed::EmbeddedFile) -> Result<Response, WebError> {
     let mime = file.metadata.mimetype().to_owned();
     Ok((
         StatusCode::OK,

@@ -301,3 +301,57 @@ pub fn level_of(def: &IndicatorDef, period: Period, value: f64) -> Option<u8> {
         .and_then(|t| grade(value, t))
         .map(|l| l.number())
 }
+
+/// A number as French readers write it: comma decimal separator, at most two decimals,
+/// thin spaces between thousands (`7 594 507`, `91,19`).
+pub fn french_number(v: f64) -> String {
+    let rounded = format!("{:.2}", v);
+    let trimmed = rounded.trim_end_matches('0').trim_end_matches('.');
+    let (sign, digits) = match trimmed.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", trimmed),
+    };
+    let (int, frac) = match digits.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (digits, None),
+    };
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push('\u{202f}');
+        }
+        grouped.push(c);
+    }
+    match frac {
+        Some(f) => format!("{sign}{grouped},{f}"),
+        None => format!("{sign}{grouped}"),
+    }
+}
+
+/// A value with its unit, e.g. `91,19 %`, `24,48 j`, `0,7 ‰`.
+pub fn with_unit(v: f64, unit: qep_core::indicators::Unit) -> String {
+    let symbol = unit.symbol();
+    match symbol {
+        "" => french_number(v),
+        "/5" => format!("{}/5", french_number(v)),
+        s => format!("{} {s}", french_number(v)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_the_french_way() {
+        assert_eq!(french_number(91.19), "91,19");
+        assert_eq!(french_number(7594507.0), "7\u{202f}594\u{202f}507");
+        assert_eq!(french_number(0.2675), "0,27");
+        assert_eq!(french_number(-1234.5), "-1\u{202f}234,5");
+        assert_eq!(french_number(100.0), "100");
+        assert_eq!(
+            with_unit(24.48, qep_core::indicators::Unit::Days),
+            "24,48 j"
+        );
+    }
+}

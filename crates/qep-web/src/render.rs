@@ -129,6 +129,7 @@ pub async fn page(
             dashboard => routes::DASHBOARD,
             accessibility => routes::ACCESSIBILITY,
             assets => routes::ASSETS,
+            app_assets => routes::APP_ASSETS,
         },
     };
     let html = state

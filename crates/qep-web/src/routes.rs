@@ -3,10 +3,17 @@
 pub const HOME: &str = "/";
 pub const HEALTH: &str = "/healthz";
 pub const ASSETS: &str = "/static/dsfr";
+pub const APP_ASSETS: &str = "/static/qep";
 pub const LOGIN: &str = "/connexion";
 pub const LOGOUT: &str = "/deconnexion";
 pub const ACCESSIBILITY: &str = "/accessibilite";
 pub const DASHBOARD: &str = "/tableau-de-bord";
+pub const INDICATOR: &str = "/indicateurs/{code}";
+pub const INDICATOR_VALUES: &str = "/indicateurs/{code}/valeurs";
+pub const INDICATOR_VALUE_DELETE: &str = "/indicateurs/{code}/valeurs/suppression";
+pub const INDICATOR_TARGETS: &str = "/indicateurs/{code}/cibles";
+pub const INDICATOR_TARGET_DELETE: &str = "/indicateurs/{code}/cibles/suppression";
+pub const VALIDATION: &str = "/indicateurs/validation";
 pub const ADMIN: &str = "/administration";
 pub const ADMIN_PREFECTURE: &str = "/administration/prefecture";
 pub const ADMIN_SITES: &str = "/administration/sites";
@@ -27,6 +34,11 @@ pub const ADMIN_AUDIT: &str = "/administration/journal";
 /// `/administration/sites/{id}` with the id filled in.
 pub fn with_id(pattern: &str, id: impl std::fmt::Display) -> String {
     pattern.replace("{id}", &id.to_string())
+}
+
+/// `/indicateurs/{code}` with the code filled in.
+pub fn with_code(pattern: &str, code: &str) -> String {
+    pattern.replace("{code}", code)
 }
 
 /// Only local paths are accepted as a place to go back to after login (no open redirect).

@@ -8,7 +8,7 @@ use qep_core::ids::SiteId;
 use qep_core::indicators::FlatResult;
 use qep_import::values::ParsedValue;
 use qep_store::{Actor, ImportFile, IndicatorValue, SaveOutcome, Store, ValueOrigin};
-use qep_web::indicators::{Catalogue, catalogue, results};
+use qep_web::indicators::{Catalogue, catalogue, french_number, results};
 
 use crate::config::Config;
 use crate::db::DatabaseUrl;
@@ -113,13 +113,6 @@ async fn site_id(store: &dyn Store, wanted: &str) -> CliResult<SiteId> {
         })
 }
 
-/// French display of a number: comma, at most two decimals.
-pub fn french_number(v: f64) -> String {
-    let s = format!("{:.2}", v);
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    s.replace('.', ",")
-}
-
 pub async fn print(
     config: &Config,
     year: i32,
@@ -140,7 +133,7 @@ pub async fn print(
     let cat = catalogue(&*store).await?;
     let res = results(&*store, &cat, year, site, as_of).await?;
     let mut out = std::io::stdout().lock();
-    let written = match format {
+    match format {
         "json" => {
             let flat = res.flat();
             serde_json::to_writer_pretty(&mut out, &flat)
@@ -152,8 +145,7 @@ pub async fn print(
         }
         "csv" => write_csv(&mut out, &res.flat()),
         _ => write_table(&mut out, &res),
-    };
-    written
+    }
 }
 
 fn opt(v: Option<f64>) -> String {

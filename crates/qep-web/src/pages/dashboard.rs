@@ -31,7 +31,11 @@ pub async fn show(
     State(state): State<AppState>,
     ctx: RequestContext,
     CurrentUser(session): CurrentUser,
+    axum::extract::Query(q): axum::extract::Query<super::indicators::YearQuery>,
 ) -> Result<Response, WebError> {
+    let year = super::indicators::default_year(&state, q.annee).await?;
+    let cat = crate::indicators::catalogue(&*state.store).await?;
+    let res = crate::indicators::results(&*state.store, &cat, year, None, None).await?;
     let prefecture = state.store.find_prefecture().await?;
     let scope = prefecture.map(|p| {
         let r = referentiel::find(&p.scope.referentiel);
@@ -95,6 +99,15 @@ pub async fn show(
         my_services => my_services,
         recent => recent,
         audit_href => crate::routes::ADMIN_AUDIT,
+        year => year,
+        previous_year => format!("{}?annee={}", crate::routes::DASHBOARD, year - 1),
+        next_year => format!("{}?annee={}", crate::routes::DASHBOARD, year + 1),
+        sections => super::indicators::sections(&res),
+        frozen => super::indicators::frozen_list(&res),
+        changed => super::indicators::changed_list(&res, &cat),
+        validation_options => ser(super::indicators::validation_options(&res)),
+        validation_action => crate::routes::VALIDATION,
+        levels => qep_core::indicators::Level::ALL.iter().map(|l| minijinja::context! { number => l.number(), label => l.label() }).collect::<Vec<_>>(),
     };
     page(&state, &ctx, "dashboard.html", StatusCode::OK, view).await
 }

@@ -5,6 +5,7 @@ mod admin;
 mod audit;
 mod calendar;
 mod dashboard;
+mod indicators;
 mod public;
 mod session;
 mod users;
@@ -27,6 +28,22 @@ pub fn router(state: AppState) -> Router {
         .route(
             &format!("{}/{{*path}}", routes::ASSETS),
             get(crate::assets::serve),
+        )
+        .route(
+            &format!("{}/{{*path}}", routes::APP_ASSETS),
+            get(crate::assets::serve_app),
+        )
+        .route(routes::VALIDATION, post(indicators::validate))
+        .route(routes::INDICATOR, get(indicators::show))
+        .route(routes::INDICATOR_VALUES, post(indicators::save_value))
+        .route(
+            routes::INDICATOR_VALUE_DELETE,
+            post(indicators::delete_value),
+        )
+        .route(routes::INDICATOR_TARGETS, post(indicators::set_target))
+        .route(
+            routes::INDICATOR_TARGET_DELETE,
+            post(indicators::delete_target),
         )
         .route(routes::ACCESSIBILITY, get(public::accessibility))
         .route(routes::LOGIN, get(session::login_form).post(session::login))

@@ -183,7 +183,7 @@ async fn admin_logs_in_and_pages_pass_axe() {
         assert_eq!(title, "Tableau de bord");
         let page_title = client.title().await.expect("title");
         assert!(
-            page_title.starts_with("Tableau de bord – QeP"),
+            page_title.starts_with("Tableau de bord 2020 – QeP"),
             "{page_title}"
         );
         let dashboard_violations = violations(&client, &axe).await;

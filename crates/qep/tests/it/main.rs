@@ -5,5 +5,6 @@
 mod browser;
 mod cli;
 mod helpers;
+mod indicators;
 mod migrations;
 mod web;

@@ -1,0 +1,298 @@
+//! Indicators end to end: import through the real binary, the JSON/CSV interface, the
+//! dashboard, value entry, local targets, and validation that freezes a period.
+
+use std::process::{Command, Output, Stdio};
+
+use axum::http::StatusCode;
+use qep_store_sqlite::testdb::TempDbPath;
+use serde_json::Value;
+
+use crate::helpers::{ADMIN, TestApp, VIEWER};
+
+const DEMO_VALUES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/demo/values-2020.csv");
+
+fn qep(db: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_qep"))
+        .arg("--database")
+        .arg(db)
+        .args(args)
+        .env_remove("QEP_DATABASE_URL")
+        .env_remove("QEP_CONFIG")
+        .current_dir(std::env::temp_dir())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run qep")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn prepared_db() -> (TempDbPath, String) {
+    let db = TempDbPath::new();
+    let url = format!("sqlite://{}", db.0.display());
+    let o = qep(
+        &url,
+        &[
+            "init",
+            "--name",
+            "Préfecture de l'Orne",
+            "--department",
+            "61",
+            "--modules",
+            "1,2,3",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    (db, url)
+}
+
+#[test]
+fn import_values_is_all_or_nothing_and_idempotent() {
+    let (_db, url) = prepared_db();
+    let dir = std::env::temp_dir().join(format!("qep-import-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    // Windows-1252, semicolons, decimal commas, one bad row: nothing is written.
+    let bad = dir.join("valeurs.csv");
+    std::fs::write(
+        &bad,
+        b"indicator;period;value;numerator;denominator\r\nm1.email.on_time;2020-01;78;;\r\nm1.email.delay;2020-02;1,46;;\r\nm1.phone.answered;2020-14;90,5;;\r\n",
+    )
+    .expect("write");
+    let o = qep(&url, &["import", "values", bad.to_str().expect("path")]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("valeurs.csv, ligne 4, colonne « period »") && err.contains("« 2020-14 »"),
+        "{err}"
+    );
+    assert!(err.contains("rien n'a été importé"));
+    let json = qep(&url, &["indicators", "--year", "2020", "--format", "json"]);
+    let rows: Vec<Value> = serde_json::from_slice(&json.stdout).expect("json");
+    assert!(rows.is_empty(), "nothing half-imported: {rows:?}");
+
+    let o = qep(&url, &["import", "values", "--dry-run", DEMO_VALUES]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("rien n'a été enregistré"));
+    let o = qep(&url, &["import", "values", DEMO_VALUES]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("182 valeur(s) importée(s)"),
+        "{}",
+        text(&o.stdout)
+    );
+    let o = qep(&url, &["import", "values", DEMO_VALUES]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        text(&o.stdout).contains("déjà importé"),
+        "the same file changes nothing"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn indicators_json_has_the_documented_shape_and_the_sources_grades() {
+    let (_db, url) = prepared_db();
+    assert_eq!(
+        qep(&url, &["import", "values", DEMO_VALUES]).status.code(),
+        Some(0)
+    );
+    let o = qep(&url, &["indicators", "--year", "2020", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let rows: Vec<Value> = serde_json::from_slice(&o.stdout).expect("json array");
+    let keys: Vec<&str> = rows[0]
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut expected = vec![
+        "code",
+        "label",
+        "period",
+        "value",
+        "numerator",
+        "denominator",
+        "target",
+        "comparator",
+        "level",
+        "pending",
+        "sampled",
+    ];
+    let mut got = keys.clone();
+    got.sort_unstable();
+    expected.sort_unstable();
+    assert_eq!(got, expected);
+    let find = |code: &str, period: &str| {
+        rows.iter()
+            .find(|r| r["code"] == code && r["period"] == period)
+            .unwrap_or_else(|| panic!("{code} {period} missing"))
+    };
+    // Orne 2020: 295 emails sampled, 26 late → 91.19 %, met (target ≥ 75).
+    let email = find("m1.email.on_time", "2020");
+    assert_eq!(
+        (email["numerator"].as_f64(), email["denominator"].as_f64()),
+        (Some(269.0), Some(295.0))
+    );
+    assert_eq!(
+        (email["level"].as_u64(), email["comparator"].as_str()),
+        (Some(1), Some(">="))
+    );
+    // August 2020: 59 % against ≥ 75 → gap 21 % → level 2.
+    assert_eq!(
+        find("m1.email.on_time", "2020-08")["level"].as_u64(),
+        Some(2)
+    );
+    // ID cards made available in 24.48 days against ≤ 14 → level 4; Cher's renewals 76.42 vs ≤ 30 → 4.
+    assert_eq!(
+        find("m2.id.availability_delay", "2020")["level"].as_u64(),
+        Some(4)
+    );
+    // Counts add up across months: 2 463 PAN visitors in 2020.
+    assert_eq!(
+        find("m1.pan.visitors", "2020")["value"].as_f64(),
+        Some(2463.0)
+    );
+    // Pooled web updates: 54/54.
+    let web = find("m1.web.update_on_time", "2020");
+    assert_eq!(
+        (web["value"].as_f64(), web["denominator"].as_f64()),
+        (Some(100.0), Some(54.0))
+    );
+    // Quarters are there too.
+    assert!(rows.iter().any(|r| r["period"] == "2020-Q3"));
+
+    let csv = qep(&url, &["indicators", "--year", "2020", "--format", "csv"]);
+    let out = text(&csv.stdout);
+    assert!(out.starts_with(
+        "code,label,period,value,numerator,denominator,target,comparator,level,pending,sampled\n"
+    ));
+    let table = qep(&url, &["indicators", "--year", "2020"]);
+    assert!(text(&table.stdout).contains("m1.email.on_time\t78 (1)"));
+    let o = qep(
+        &url,
+        &["indicators", "--year", "2020", "--site", "Nulle part"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("« Nulle part »"));
+}
+
+#[tokio::test]
+async fn the_dashboard_grades_values_and_validation_freezes_a_month() {
+    let app = TestApp::sqlite().await;
+    let mut admin = app.client();
+    admin.login(ADMIN).await;
+    let page = admin.get("/tableau-de-bord").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("Tableau de bord 2020"),
+        "defaults to the latest year with data"
+    );
+    assert!(
+        page.body.contains("qep-level--4"),
+        "a level-4 cell is shown"
+    );
+    assert!(
+        page.body.contains("niveau 4 : Écart supérieur à 50 %"),
+        "levels are not colour-only"
+    );
+    assert!(page.body.contains("91,19 %"));
+
+    // Freeze January 2020, then change its email rate: the published figure stays.
+    let res = admin
+        .post("/indicateurs/validation", &[("period", "2020-01")])
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let res = admin
+        .post(
+            "/indicateurs/m1.email.on_time/valeurs",
+            &[("period", "2020-01"), ("value", "50")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let page = admin.get("/tableau-de-bord?annee=2020").await;
+    assert!(page.body.contains("Données modifiées depuis la validation"));
+    assert!(
+        page.body.contains("janvier 2020 : aujourd&#x27;hui 50 %")
+            || page.body.contains("janvier 2020 : aujourd'hui 50 %"),
+        "{}",
+        &page.body[page.body.find("modifiées").unwrap_or(0)..][..600]
+    );
+    assert!(
+        page.body
+            .contains("validé par referente.qualite@demo.invalid")
+    );
+    let again = admin
+        .post("/indicateurs/validation", &[("period", "2020-01")])
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::SEE_OTHER,
+        "a second validation is refused with a notice"
+    );
+    let validations = app.store.list_validations(2020).await.expect("validations");
+    assert_eq!(validations.len(), 1);
+
+    // Bad entries are refused on their fields.
+    let res = admin
+        .post(
+            "/indicateurs/m1.email.on_time/valeurs",
+            &[("period", "2020-13"), ("value", "x"), ("numerator", "5")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("aria-describedby=\"value-period-error\""));
+    assert!(res.body.contains("aria-describedby=\"value-value-error\""));
+
+    // A local target replaces the national one for its year and changes the grade.
+    let res = admin
+        .post(
+            "/indicateurs/m1.phone.answered/cibles",
+            &[("year", "2020"), ("comparator", ">="), ("value", "95")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let page = admin.get("/indicateurs/m1.phone.answered?annee=2020").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("<svg class=\"qep-chart\""),
+        "chart of the months"
+    );
+    assert!(page.body.contains("≥ 95 %"), "local target shown");
+    assert!(page.body.contains("≥ 90 %"), "national target kept visible");
+    assert!(
+        page.body.contains("niveau 2"),
+        "93.84 vs ≥ 95 is now level 2"
+    );
+
+    // Viewers read the indicator pages but change nothing.
+    let mut viewer = app.client();
+    viewer.login(VIEWER).await;
+    let page = viewer
+        .get("/indicateurs/m1.phone.answered?annee=2020")
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("Saisir une valeur"));
+    for (path, fields) in [
+        (
+            "/indicateurs/m1.email.on_time/valeurs",
+            vec![("period", "2020-02"), ("value", "1")],
+        ),
+        (
+            "/indicateurs/m1.email.on_time/cibles",
+            vec![("year", "2020"), ("comparator", ">="), ("value", "1")],
+        ),
+        ("/indicateurs/validation", vec![("period", "2020-02")]),
+    ] {
+        assert_eq!(
+            viewer.post(path, &fields).await.status,
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+    }
+    assert_eq!(
+        viewer.get("/indicateurs/m9.inconnu").await.status,
+        StatusCode::NOT_FOUND
+    );
+    app.cleanup().await;
+}
