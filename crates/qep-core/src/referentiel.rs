@@ -196,6 +196,27 @@ fn is_valid_indicator_code(code: &str) -> bool {
         })
 }
 
+/// Prefix of the indicators a prefecture adds itself.
+pub const LOCAL_PREFIX: &str = "local.";
+
+/// Checks an indicator a prefecture adds: a `local.` code, values entered or imported
+/// (no register computes it), and the rules every indicator follows.
+pub fn check_local_indicator(def: &IndicatorDef) -> Result<(), String> {
+    if !def.code.starts_with(LOCAL_PREFIX) {
+        return Err(format!(
+            "code d'indicateur local « {} » : il doit commencer par « {LOCAL_PREFIX} » (ex. local.accueil.attente)",
+            def.code
+        ));
+    }
+    if def.source == crate::indicators::Source::Register {
+        return Err(format!(
+            "indicateur local « {} » : ses valeurs sont saisies ou importées, aucun registre ne le calcule",
+            def.code
+        ));
+    }
+    check_indicator(0, def)
+}
+
 fn check_indicator(module: u8, i: &IndicatorDef) -> Result<(), String> {
     let code = &i.code;
     if !is_valid_indicator_code(code) {
@@ -727,6 +748,38 @@ mod tests {
         assert!(
             err.contains("« m2.fraud_rate »") && err.contains("module 2"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn local_indicators_follow_the_rules() {
+        let base = find(DEFAULT_CODE)
+            .and_then(|r| r.indicator("m1.pan.satisfaction"))
+            .expect("an entered indicator")
+            .clone();
+        let local = IndicatorDef {
+            code: "local.accueil.attente".into(),
+            ..base.clone()
+        };
+        assert_eq!(check_local_indicator(&local), Ok(()));
+        assert!(
+            check_local_indicator(&base)
+                .expect_err("not local")
+                .contains("local.")
+        );
+        let bad = IndicatorDef {
+            code: "local.Accueil".into(),
+            ..base.clone()
+        };
+        assert!(check_local_indicator(&bad).is_err());
+        let computed = IndicatorDef {
+            source: crate::indicators::Source::Register,
+            ..local
+        };
+        assert!(
+            check_local_indicator(&computed)
+                .expect_err("register")
+                .contains("registre")
         );
     }
 

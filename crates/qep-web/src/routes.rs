@@ -29,6 +29,7 @@ pub const ADMIN_SERVICE_DELETE: &str = "/administration/services/{id}/suppressio
 pub const ADMIN_USERS: &str = "/administration/utilisateurs";
 pub const ADMIN_USER: &str = "/administration/utilisateurs/{id}";
 pub const ADMIN_USER_PASSWORD: &str = "/administration/utilisateurs/{id}/mot-de-passe";
+pub const ADMIN_LOCAL_INDICATORS: &str = "/administration/indicateurs-locaux";
 pub const ADMIN_AUDIT: &str = "/administration/journal";
 
 /// `/administration/sites/{id}` with the id filled in.

@@ -35,6 +35,12 @@ pub fn action_label(code: &str) -> &str {
         "calendar.worked_holiday.add" => "Jour férié travaillé",
         "calendar.local_holiday.add" => "Jour férié local",
         "calendar.holiday.withdraw" => "Retrait d'un réglage de jour férié",
+        "indicator.values" => "Valeurs d'indicateurs",
+        "indicator.value.delete" => "Suppression d'une valeur",
+        "indicator.target.set" => "Cible locale",
+        "indicator.target.delete" => "Suppression d'une cible locale",
+        "indicator.local.save" => "Indicateur local",
+        "indicator.period.validate" => "Validation d'une période",
         other => other,
     }
 }

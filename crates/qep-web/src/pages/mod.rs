@@ -6,6 +6,7 @@ mod audit;
 mod calendar;
 mod dashboard;
 mod indicators;
+mod local_indicators;
 mod public;
 mod session;
 mod users;
@@ -83,6 +84,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route(routes::ADMIN_USER_PASSWORD, post(users::reset_password))
         .route(routes::ADMIN_AUDIT, get(audit::list))
+        .route(
+            routes::ADMIN_LOCAL_INDICATORS,
+            get(local_indicators::list).post(local_indicators::create),
+        )
         .fallback(not_found)
         .with_state(state)
 }

@@ -296,3 +296,92 @@ async fn the_dashboard_grades_values_and_validation_freezes_a_month() {
     );
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn admins_add_local_indicators_that_are_graded_like_the_others() {
+    let app = TestApp::sqlite().await;
+    let mut admin = app.client();
+    admin.login(ADMIN).await;
+    let page = admin.get("/administration/indicateurs-locaux").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let res = admin
+        .post(
+            "/administration/indicateurs-locaux",
+            &[
+                ("code", "m1.email.on_time"),
+                ("label", "x"),
+                ("kind", "value"),
+                ("unit", "percent"),
+                ("comparator", ">="),
+                ("periodicity", "monthly"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("existe déjà"));
+    let res = admin
+        .post(
+            "/administration/indicateurs-locaux",
+            &[
+                ("code", "accueil.attente"),
+                ("label", "Attente"),
+                ("kind", "value"),
+                ("unit", "percent"),
+                ("comparator", ">="),
+                ("periodicity", "monthly"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("doit commencer par « local. »"));
+    let res = admin
+        .post(
+            "/administration/indicateurs-locaux",
+            &[
+                ("code", "local.accueil.attente"),
+                ("label", "Temps d'attente moyen à l'accueil"),
+                ("kind", "value"),
+                ("unit", "hours"),
+                ("comparator", "<="),
+                ("periodicity", "monthly"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert!(
+        res.location()
+            .starts_with("/indicateurs/local.accueil.attente")
+    );
+    admin
+        .post(
+            "/indicateurs/local.accueil.attente/cibles",
+            &[("year", "2020"), ("comparator", "<="), ("value", "0,5")],
+        )
+        .await;
+    admin
+        .post(
+            "/indicateurs/local.accueil.attente/valeurs",
+            &[("period", "2020-03"), ("value", "0,9")],
+        )
+        .await;
+    let page = admin.get("/tableau-de-bord?annee=2020").await;
+    assert!(
+        page.body.contains("Indicateurs locaux")
+            && page.body.contains("Temps d&#x27;attente moyen")
+            || page.body.contains("Temps d'attente moyen")
+    );
+    // 0.9 h against ≤ 0.5 h: gap 80 % → level 4.
+    let cat = qep_web::indicators::catalogue(&*app.store)
+        .await
+        .expect("catalogue");
+    let res = qep_web::indicators::results(&*app.store, &cat, 2020, None, None)
+        .await
+        .expect("results");
+    let flat = res.flat();
+    let march = flat
+        .iter()
+        .find(|r| r.code == "local.accueil.attente" && r.period.to_string() == "2020-03")
+        .expect("local value");
+    assert_eq!(march.level.map(|l| l.number()), Some(4));
+    app.cleanup().await;
+}

@@ -15,6 +15,7 @@ const ADMIN_PAGES: &[&str] = &[
     "/administration/utilisateurs",
     "/administration/utilisateurs/1",
     "/administration/journal",
+    "/administration/indicateurs-locaux",
 ];
 const USER_PAGES: &[&str] = &["/tableau-de-bord"];
 const PUBLIC_PAGES: &[&str] = &["/connexion", "/accessibilite", "/healthz"];
@@ -72,6 +73,17 @@ const ADMIN_POSTS: &[(&str, &[(&str, &str)])] = &[
         &[("display_name", "N"), ("role", "viewer")],
     ),
     ("/administration/utilisateurs/2/mot-de-passe", &[]),
+    (
+        "/administration/indicateurs-locaux",
+        &[
+            ("code", "local.x.y"),
+            ("label", "X"),
+            ("kind", "value"),
+            ("unit", "percent"),
+            ("comparator", ">="),
+            ("periodicity", "monthly"),
+        ],
+    ),
 ];
 
 #[tokio::test]
