@@ -301,8 +301,24 @@ fn check_indicator(module: u8, i: &IndicatorDef) -> Result<(), String> {
     Ok(())
 }
 
-/// Every set compiled into QeP, of every kind, in the order of the embedded files.
+static IN_FORCE: OnceLock<Vec<Referentiel>> = OnceLock::new();
+
+/// Every set in force, of every kind: the catalogue [`install`]ed at start-up, or else the
+/// compiled-in sets in the order of the embedded files.
 pub fn all() -> &'static [Referentiel] {
+    IN_FORCE.get().map_or_else(embedded, Vec::as_slice)
+}
+
+/// Makes a catalogue built by [`load_dir`] the one in force for this process. Called once,
+/// at start-up, before any lookup; a second call is refused.
+pub fn install(catalogue: Vec<Referentiel>) -> Result<(), String> {
+    IN_FORCE
+        .set(catalogue)
+        .map_err(|_| "le référentiel en vigueur est déjà installé".to_owned())
+}
+
+/// The sets compiled into QeP.
+pub fn embedded() -> &'static [Referentiel] {
     static ALL: OnceLock<Vec<Referentiel>> = OnceLock::new();
     ALL.get_or_init(|| {
         EMBEDDED
@@ -355,12 +371,12 @@ pub fn transparence() -> &'static Referentiel {
 /// - two files may not carry the same code.
 ///
 /// Returns the compiled-in sets in their usual order (corrected ones replaced in place),
-/// then the new ones in file-name order. Errors start with the file name. [`all`], [`find`]
-/// and [`transparence`] keep returning the compiled-in sets: the caller keeps the result.
+/// then the new ones in file-name order. Errors start with the file name. Pass the result
+/// to [`install`] to make it the catalogue [`all`], [`find`] and [`transparence`] return.
 pub fn load_dir(dir_contents: &[(String, String)]) -> Result<Vec<Referentiel>, String> {
     let mut files: Vec<&(String, String)> = dir_contents.iter().collect();
     files.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut catalogue: Vec<Referentiel> = all().to_vec();
+    let mut catalogue: Vec<Referentiel> = embedded().to_vec();
     let mut added: Vec<Referentiel> = Vec::new();
     let mut seen: BTreeMap<String, &str> = BTreeMap::new();
     for (name, text) in files {

@@ -266,6 +266,9 @@ fn load_config(cli: &Cli, listen: Option<&str>, database: Option<&str>) -> CliRe
     for w in &config.warnings {
         eprintln!("qep : attention : {w}");
     }
+    if let Some(dir) = &config.referentiel_dir {
+        config::install_referentiel(dir)?;
+    }
     Ok(config)
 }
 
@@ -543,6 +546,13 @@ async fn check_config(config: &Config) -> CliResult {
         config.login_max_failures, config.login_window_minutes
     );
     println!("log = {}", config.log);
+    println!(
+        "referentiel_dir = {}",
+        config.referentiel_dir.as_ref().map_or_else(
+            || "(aucun : référentiels intégrés)".to_owned(),
+            |d| d.display().to_string()
+        )
+    );
     if let DatabaseUrl::Sqlite { path, .. } = &url
         && !path.exists()
     {

@@ -24,6 +24,7 @@ struct FileConfig {
     log: Option<String>,
     login_max_failures: Option<u32>,
     login_window_minutes: Option<u64>,
+    referentiel_dir: Option<PathBuf>,
 }
 
 /// Every `QEP_*` variable QeP reads, with the key it sets.
@@ -36,6 +37,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("QEP_LOG", "log"),
     ("QEP_LOGIN_MAX_FAILURES", "login_max_failures"),
     ("QEP_LOGIN_WINDOW_MINUTES", "login_window_minutes"),
+    ("QEP_REFERENTIEL_DIR", "referentiel_dir"),
     (
         "QEP_TEST_POSTGRES_URL",
         "tests seulement : serveur PostgreSQL des tests",
@@ -52,6 +54,8 @@ pub struct Config {
     pub log: String,
     pub login_max_failures: u32,
     pub login_window_minutes: u64,
+    /// A folder of référentiel files (`*.toml`) correcting or extending the compiled-in ones.
+    pub referentiel_dir: Option<PathBuf>,
     /// Where the file came from, if any.
     pub file: Option<PathBuf>,
     pub warnings: Vec<String>,
@@ -188,6 +192,9 @@ pub fn load(
             .unwrap_or_else(|| "info".to_owned()),
         login_max_failures,
         login_window_minutes,
+        referentiel_dir: env_get("QEP_REFERENTIEL_DIR")
+            .map(PathBuf::from)
+            .or(file.referentiel_dir),
         file: file_path,
         warnings,
     })
@@ -273,4 +280,30 @@ mod tests {
             .secure_cookies
         );
     }
+}
+
+/// Reads every `*.toml` of `dir` and installs the resulting référentiel catalogue (compiled-in
+/// sets, corrected or extended by these files) for this process.
+pub fn install_referentiel(dir: &Path) -> CliResult<usize> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| CliError::Input(format!("referentiel_dir {} : {e}", dir.display())))?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry
+            .map_err(|e| CliError::Input(format!("referentiel_dir {} : {e}", dir.display())))?
+            .path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| CliError::Input(format!("{} : {e}", path.display())))?;
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            files.push((name, text));
+        }
+    }
+    let catalogue = qep_core::referentiel::load_dir(&files)
+        .map_err(|e| CliError::Input(format!("{} : {e}", dir.display())))?;
+    qep_core::referentiel::install(catalogue).map_err(CliError::Runtime)?;
+    Ok(files.len())
 }

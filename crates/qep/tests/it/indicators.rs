@@ -385,3 +385,72 @@ async fn admins_add_local_indicators_that_are_graded_like_the_others() {
     assert_eq!(march.level.map(|l| l.number()), Some(4));
     app.cleanup().await;
 }
+
+#[test]
+fn a_referentiel_folder_corrects_the_compiled_in_version() {
+    let (_db, url) = prepared_db();
+    assert_eq!(
+        qep(&url, &["import", "values", DEMO_VALUES]).status.code(),
+        Some(0)
+    );
+    let dir = std::env::temp_dir().join(format!("qep-referentiel-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let original = include_str!("../../../qep-core/referentiels/qualepref-2018.toml");
+    let needle = r#"targets = [{ year = 2020, comparator = ">=", value = 75 }]"#;
+    let at = original
+        .find(r#"code = "m1.email.on_time""#)
+        .expect("email indicator");
+    let offset = original[at..].find(needle).expect("its 2020 target") + at;
+    let corrected = format!(
+        "{}{}{}",
+        &original[..offset],
+        r#"targets = [{ year = 2020, comparator = ">=", value = 95 }]"#,
+        &original[offset + needle.len()..]
+    );
+    std::fs::write(dir.join("qualepref-2018.toml"), corrected).expect("write");
+    let run = |extra_env: &[(&str, &str)]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_qep"));
+        cmd.args([
+            "--database",
+            &url,
+            "indicators",
+            "--year",
+            "2020",
+            "--format",
+            "json",
+        ])
+        .env_remove("QEP_DATABASE_URL")
+        .env_remove("QEP_CONFIG")
+        .current_dir(std::env::temp_dir());
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("run")
+    };
+    let o = run(&[("QEP_REFERENTIEL_DIR", dir.to_str().expect("dir"))]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let rows: Vec<Value> = serde_json::from_slice(&o.stdout).expect("json");
+    let email = rows
+        .iter()
+        .find(|r| r["code"] == "m1.email.on_time" && r["period"] == "2020")
+        .expect("email 2020");
+    // 91.19 % against the corrected ≥ 95 target: gap 4 % → level 2.
+    assert_eq!(
+        (email["target"].as_f64(), email["level"].as_u64()),
+        (Some(95.0), Some(2))
+    );
+
+    std::fs::write(
+        dir.join("local-2026.toml"),
+        "code = \"local-2026\"\ntitle = \"x\"\nkind = \"qual_e_pref\"\n",
+    )
+    .expect("write");
+    let o = run(&[("QEP_REFERENTIEL_DIR", dir.to_str().expect("dir"))]);
+    assert_eq!(o.status.code(), Some(2), "a broken file stops the command");
+    assert!(
+        text(&o.stderr).contains("local-2026.toml"),
+        "{}",
+        text(&o.stderr)
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
