@@ -200,6 +200,32 @@ pub fn load(
     })
 }
 
+/// Reads every `*.toml` of `dir` and installs the resulting référentiel catalogue (compiled-in
+/// sets, corrected or extended by these files) for this process.
+pub fn install_referentiel(dir: &Path) -> CliResult<usize> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| CliError::Input(format!("referentiel_dir {} : {e}", dir.display())))?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry
+            .map_err(|e| CliError::Input(format!("referentiel_dir {} : {e}", dir.display())))?
+            .path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| CliError::Input(format!("{} : {e}", path.display())))?;
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            files.push((name, text));
+        }
+    }
+    let catalogue = qep_core::referentiel::load_dir(&files)
+        .map_err(|e| CliError::Input(format!("{} : {e}", dir.display())))?;
+    qep_core::referentiel::install(catalogue).map_err(CliError::Runtime)?;
+    Ok(files.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,30 +306,4 @@ mod tests {
             .secure_cookies
         );
     }
-}
-
-/// Reads every `*.toml` of `dir` and installs the resulting référentiel catalogue (compiled-in
-/// sets, corrected or extended by these files) for this process.
-pub fn install_referentiel(dir: &Path) -> CliResult<usize> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| CliError::Input(format!("referentiel_dir {} : {e}", dir.display())))?;
-    let mut files = Vec::new();
-    for entry in entries {
-        let path = entry
-            .map_err(|e| CliError::Input(format!("referentiel_dir {} : {e}", dir.display())))?
-            .path();
-        if path.extension().is_some_and(|e| e == "toml") {
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| CliError::Input(format!("{} : {e}", path.display())))?;
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            files.push((name, text));
-        }
-    }
-    let catalogue = qep_core::referentiel::load_dir(&files)
-        .map_err(|e| CliError::Input(format!("{} : {e}", dir.display())))?;
-    qep_core::referentiel::install(catalogue).map_err(CliError::Runtime)?;
-    Ok(files.len())
 }
