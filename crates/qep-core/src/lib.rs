@@ -10,4 +10,5 @@ pub mod ids;
 pub mod indicators;
 pub mod prefecture;
 pub mod referentiel;
+pub mod registers;
 pub mod time;

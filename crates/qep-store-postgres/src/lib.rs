@@ -66,7 +66,8 @@ qep_store::impl_sql_store!(PgStore, sqlx::Postgres, "postgres");
 pub const MIGRATIONS: &[MigrationFile] = qep_store::migration_files![
     "0001_foundation.sql",
     "0002_site_calendars.sql",
-    "0003_indicators.sql"
+    "0003_indicators.sql",
+    "0004_correspondence.sql"
 ];
 
 /// Migrations are embedded with `include_str!` rather than sqlx's `migrate!` macro, which

@@ -91,7 +91,8 @@ qep_store::impl_sql_store!(SqliteStore, sqlx::Sqlite, "sqlite");
 pub const MIGRATIONS: &[MigrationFile] = qep_store::migration_files![
     "0001_foundation.sql",
     "0002_site_calendars.sql",
-    "0003_indicators.sql"
+    "0003_indicators.sql",
+    "0004_correspondence.sql"
 ];
 
 /// Migrations are embedded with `include_str!` rather than sqlx's `migrate!` macro, which

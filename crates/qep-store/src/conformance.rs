@@ -29,6 +29,9 @@ pub const SCENARIOS: &[(&str, Scenario)] = &[
     ("indicator_values_targets_and_validations", |s| {
         Box::pin(indicator_values_targets_and_validations(s))
     }),
+    ("correspondence_register", |s| {
+        Box::pin(correspondence_register(s))
+    }),
 ];
 
 /// Runs every scenario, each on a fresh store from `fresh`.
@@ -649,5 +652,189 @@ pub async fn indicator_values_targets_and_validations(store: &dyn Store) {
             .await
             .expect("validations")
             .is_empty()
+    );
+}
+
+pub async fn correspondence_register(store: &dyn Store) {
+    use chrono::NaiveDate;
+    use qep_core::registers::correspondence::{AnswerType, Channel, Kind, OutOfScope};
+
+    use crate::{CorrespondenceQuery, NewCorrespondence};
+    let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).expect("date");
+    let actor = Actor::cli();
+    let site = store
+        .insert_site(
+            &actor,
+            &SiteDraft::new("Préfecture", "prefecture", "").expect("site"),
+        )
+        .await
+        .expect("site");
+    let accueil = store
+        .insert_service(
+            &actor,
+            &ServiceDraft::new("Accueil", "ACC", site.id, true).expect("s"),
+        )
+        .await
+        .expect("service");
+    let base = store
+        .insert_service(
+            &actor,
+            &ServiceDraft::new("Étrangers", "BASE", site.id, true).expect("s"),
+        )
+        .await
+        .expect("service");
+    let item = |kind: Kind, received_on: NaiveDate, service| NewCorrespondence {
+        reference: None,
+        channel: Channel::Email,
+        kind,
+        site: site.id,
+        service: Some(service),
+        received_at: received_on.and_hms_opt(9, 30, 0).expect("time").and_utc(),
+        received_on,
+        deadline_days: 5,
+        due_on: received_on + chrono::Duration::days(7),
+        requester_name: "Jeanne Usagère".into(),
+        requester_email: "jeanne@example.org".into(),
+        requester_address: String::new(),
+        subject: "Horaires d'ouverture « été »".into(),
+        in_scope: true,
+        out_of_scope: None,
+        answered_on: None,
+        answer: None,
+    };
+    let ids = store
+        .insert_correspondence(
+            &actor,
+            &[
+                item(Kind::GeneralInformation, d(2024, 5, 2), accueil.id),
+                item(Kind::Complaint, d(2024, 5, 3), base.id),
+                item(Kind::GeneralInformation, d(2025, 1, 6), accueil.id),
+            ],
+        )
+        .await
+        .expect("register");
+    assert_eq!(ids.len(), 3);
+    let first = store.get_correspondence(ids[0]).await.expect("get");
+    assert_eq!(first.reference, "2024-000001");
+    assert_eq!(
+        store
+            .get_correspondence(ids[1])
+            .await
+            .expect("get")
+            .reference,
+        "2024-000002"
+    );
+    assert_eq!(
+        store
+            .get_correspondence(ids[2])
+            .await
+            .expect("get")
+            .reference,
+        "2025-000001"
+    );
+    assert_eq!(first.subject, "Horaires d'ouverture « été »");
+    assert_eq!(
+        first.received_at,
+        d(2024, 5, 2).and_hms_opt(9, 30, 0).expect("t").and_utc()
+    );
+
+    // The same reference again adds nothing; an unknown service refuses the whole batch.
+    let again = NewCorrespondence {
+        reference: Some("2024-000001".into()),
+        ..item(Kind::Suggestion, d(2024, 5, 4), accueil.id)
+    };
+    assert_eq!(
+        store.insert_correspondence(&actor, &[again]).await,
+        Ok(vec![])
+    );
+    let bad = vec![
+        NewCorrespondence {
+            reference: Some("IMP-1".into()),
+            ..item(Kind::Suggestion, d(2024, 5, 4), accueil.id)
+        },
+        item(Kind::Suggestion, d(2024, 5, 4), ServiceId(9999)),
+    ];
+    assert_eq!(
+        store.insert_correspondence(&actor, &bad).await,
+        Err(StoreError::NotFound("site ou service"))
+    );
+    assert_eq!(
+        store
+            .list_correspondence(&CorrespondenceQuery {
+                limit: 100,
+                ..Default::default()
+            })
+            .await
+            .expect("list")
+            .len(),
+        3,
+        "nothing half-written"
+    );
+
+    // An agent of the reception service sees its items only; open items by due date.
+    let mine = store
+        .list_correspondence(&CorrespondenceQuery {
+            services: Some(vec![accueil.id]),
+            open_only: true,
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .expect("list");
+    assert_eq!(
+        mine.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![ids[0], ids[2]]
+    );
+    store
+        .answer_correspondence(&actor, ids[0], d(2024, 5, 6), AnswerType::Substantive)
+        .await
+        .expect("answer");
+    store
+        .transfer_correspondence(&actor, ids[1], accueil.id)
+        .await
+        .expect("transfer");
+    let moved = store.get_correspondence(ids[1]).await.expect("get");
+    assert_eq!(
+        (moved.service, moved.due_on),
+        (Some(accueil.id), d(2024, 5, 10)),
+        "due date kept"
+    );
+    store
+        .set_correspondence_scope(&actor, ids[2], Some(OutOfScope::SpecificFile))
+        .await
+        .expect("scope");
+    let due_soon = store
+        .list_correspondence(&CorrespondenceQuery {
+            services: Some(vec![accueil.id]),
+            open_only: true,
+            due_by: Some(d(2024, 5, 31)),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .expect("list");
+    assert_eq!(
+        due_soon.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![ids[1]]
+    );
+
+    let rows = store
+        .register_rows(d(2024, 1, 1), d(2025, 12, 31))
+        .await
+        .expect("rows");
+    assert_eq!(rows.len(), 2, "out-of-scope items feed no indicator");
+    let answered = rows
+        .iter()
+        .find(|r| r.kind == Kind::GeneralInformation)
+        .expect("row");
+    assert_eq!(
+        (answered.answered_on, answered.deadline_days),
+        (Some(d(2024, 5, 6)), 5)
+    );
+    assert_eq!(
+        store
+            .answer_correspondence(&actor, 424242, d(2024, 5, 6), AnswerType::Forwarded)
+            .await,
+        Err(StoreError::NotFound("élément du registre"))
     );
 }

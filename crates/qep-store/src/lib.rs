@@ -19,6 +19,7 @@ use qep_core::calendar::{CalendarSettings, Closure, ExtraHoliday, WorkedHoliday}
 use qep_core::ids::{ServiceId, SiteId, UserId};
 use qep_core::indicators::Comparator;
 use qep_core::prefecture::{PrefectureSettings, Service, ServiceDraft, Site, SiteDraft};
+use qep_core::registers::correspondence::{AnswerType, Channel, Kind as ItemKind, OutOfScope};
 
 #[cfg(feature = "testing")]
 pub mod conformance;
@@ -260,6 +261,78 @@ pub struct PeriodValidation {
     pub snapshot: String,
 }
 
+/// A correspondence item to register. `reference: None` gets the next `YYYY-NNNNNN`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCorrespondence {
+    pub reference: Option<String>,
+    pub channel: Channel,
+    pub kind: ItemKind,
+    pub site: SiteId,
+    pub service: Option<ServiceId>,
+    pub received_at: DateTime<Utc>,
+    /// The receipt day in the site's time (day 0 of the deadline).
+    pub received_on: NaiveDate,
+    pub deadline_days: u32,
+    /// Computed with the site's calendar at registration.
+    pub due_on: NaiveDate,
+    pub requester_name: String,
+    pub requester_email: String,
+    pub requester_address: String,
+    pub subject: String,
+    pub in_scope: bool,
+    pub out_of_scope: Option<OutOfScope>,
+    /// For imported items already answered.
+    pub answered_on: Option<NaiveDate>,
+    pub answer: Option<AnswerType>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Correspondence {
+    pub id: i64,
+    pub reference: String,
+    pub channel: Channel,
+    pub kind: ItemKind,
+    pub site: SiteId,
+    pub service: Option<ServiceId>,
+    pub received_at: DateTime<Utc>,
+    pub received_on: NaiveDate,
+    pub registered_at: DateTime<Utc>,
+    pub deadline_days: u32,
+    pub due_on: NaiveDate,
+    pub requester_name: String,
+    pub requester_email: String,
+    pub requester_address: String,
+    pub subject: String,
+    pub in_scope: bool,
+    pub out_of_scope: Option<OutOfScope>,
+    pub answered_on: Option<NaiveDate>,
+    pub answer: Option<AnswerType>,
+}
+
+/// Which items to list.
+#[derive(Debug, Clone, Default)]
+pub struct CorrespondenceQuery {
+    /// `None`: every service (quality lead); `Some`: an agent's services only.
+    pub services: Option<Vec<ServiceId>>,
+    pub open_only: bool,
+    /// Open items due on or before this day.
+    pub due_by: Option<NaiveDate>,
+    pub received_from: Option<NaiveDate>,
+    pub received_to: Option<NaiveDate>,
+    pub limit: u32,
+}
+
+/// What the indicator engine needs of an item: compact, for whole years of items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegisterRow {
+    pub site: SiteId,
+    pub channel: Channel,
+    pub kind: ItemKind,
+    pub received_on: NaiveDate,
+    pub answered_on: Option<NaiveDate>,
+    pub deadline_days: u32,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// `sqlite` or `postgres`, for messages and `/healthz`.
@@ -355,6 +428,41 @@ pub trait Store: Send + Sync + 'static {
     -> StoreResult<()>;
     /// Validations of the periods of `year`.
     async fn list_validations(&self, year: i32) -> StoreResult<Vec<PeriodValidation>>;
+
+    /// Registers items in one transaction (all or nothing). Items whose reference exists
+    /// already are skipped (re-importing a file adds nothing); returns the ids added.
+    async fn insert_correspondence(
+        &self,
+        actor: &Actor,
+        items: &[NewCorrespondence],
+    ) -> StoreResult<Vec<i64>>;
+    async fn get_correspondence(&self, id: i64) -> StoreResult<Correspondence>;
+    async fn list_correspondence(
+        &self,
+        q: &CorrespondenceQuery,
+    ) -> StoreResult<Vec<Correspondence>>;
+    async fn answer_correspondence(
+        &self,
+        actor: &Actor,
+        id: i64,
+        on: NaiveDate,
+        answer: AnswerType,
+    ) -> StoreResult<()>;
+    /// Moves an item to another service; its due date does not change.
+    async fn transfer_correspondence(
+        &self,
+        actor: &Actor,
+        id: i64,
+        to: ServiceId,
+    ) -> StoreResult<()>;
+    async fn set_correspondence_scope(
+        &self,
+        actor: &Actor,
+        id: i64,
+        out_of_scope: Option<OutOfScope>,
+    ) -> StoreResult<()>;
+    /// In-scope items received in [from, to], for the indicator engine.
+    async fn register_rows(&self, from: NaiveDate, to: NaiveDate) -> StoreResult<Vec<RegisterRow>>;
 
     /// Newest first; `before` pages backwards by id.
     async fn list_audit(&self, limit: u32, before: Option<i64>) -> StoreResult<Vec<AuditEntry>>;

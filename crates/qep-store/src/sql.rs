@@ -158,6 +158,58 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
+            fn correspondence_from_row(
+                row: &<$db as ::sqlx::Database>::Row,
+            ) -> $crate::StoreResult<$crate::Correspondence> {
+                use ::qep_core::registers::correspondence as c;
+                use ::sqlx::Row as _;
+                let get_err = |e: ::sqlx::Error| $crate::StoreError::Corrupt(e.to_string());
+                let corrupt = |e: c::CorrespondenceError| $crate::StoreError::Corrupt(e.to_string());
+                let channel: String = row.try_get("channel").map_err(get_err)?;
+                let kind: String = row.try_get("kind").map_err(get_err)?;
+                let out_of_scope: Option<String> = row.try_get("out_of_scope").map_err(get_err)?;
+                let answer: Option<String> = row.try_get("answer").map_err(get_err)?;
+                let service: Option<i64> = row.try_get("service_id").map_err(get_err)?;
+                let deadline_days: i32 = row.try_get("deadline_days").map_err(get_err)?;
+                Ok($crate::Correspondence {
+                    id: row.try_get("id").map_err(get_err)?,
+                    reference: row.try_get("reference").map_err(get_err)?,
+                    channel: c::Channel::parse(&channel).map_err(corrupt)?,
+                    kind: c::Kind::parse(&kind).map_err(corrupt)?,
+                    site: ::qep_core::ids::SiteId(row.try_get("site_id").map_err(get_err)?),
+                    service: service.map(::qep_core::ids::ServiceId),
+                    received_at: row.try_get("received_at").map_err(get_err)?,
+                    received_on: row.try_get("received_on").map_err(get_err)?,
+                    registered_at: row.try_get("registered_at").map_err(get_err)?,
+                    deadline_days: u32::try_from(deadline_days).unwrap_or(0),
+                    due_on: row.try_get("due_on").map_err(get_err)?,
+                    requester_name: row.try_get("requester_name").map_err(get_err)?,
+                    requester_email: row.try_get("requester_email").map_err(get_err)?,
+                    requester_address: row.try_get("requester_address").map_err(get_err)?,
+                    subject: row.try_get("subject").map_err(get_err)?,
+                    in_scope: row.try_get("in_scope").map_err(get_err)?,
+                    out_of_scope: out_of_scope.as_deref().map(c::OutOfScope::parse).transpose().map_err(corrupt)?,
+                    answered_on: row.try_get("answered_on").map_err(get_err)?,
+                    answer: answer.as_deref().map(c::AnswerType::parse).transpose().map_err(corrupt)?,
+                })
+            }
+
+            async fn next_reference(
+                tx: &mut ::sqlx::Transaction<'_, $db>,
+                year: i32,
+            ) -> $crate::StoreResult<String> {
+                let (last,): (i64,) = ::sqlx::query_as(
+                    "INSERT INTO reference_counters (year, last) VALUES ($1, 1) \
+                     ON CONFLICT (year) DO UPDATE SET last = reference_counters.last + 1 \
+                     RETURNING last",
+                )
+                .bind(year)
+                .fetch_one(&mut **tx)
+                .await
+                .map_err(Self::map_err)?;
+                Ok(format!("{year}-{last:06}"))
+            }
+
             fn site_from_row(
                 row: (i64, String, String, String),
             ) -> $crate::StoreResult<::qep_core::prefecture::Site> {
@@ -1280,6 +1332,244 @@ macro_rules! impl_sql_store {
                         snapshot,
                     })
                     .collect())
+            }
+
+            async fn insert_correspondence(
+                &self,
+                actor: &$crate::Actor,
+                items: &[$crate::NewCorrespondence],
+            ) -> $crate::StoreResult<Vec<i64>> {
+                use ::chrono::Datelike as _;
+                let now = ::chrono::Utc::now();
+                let mut tx = self.begin().await?;
+                let mut ids = Vec::new();
+                for item in items {
+                    let reference = match &item.reference {
+                        Some(r) => r.clone(),
+                        None => Self::next_reference(&mut tx, item.received_on.year()).await?,
+                    };
+                    let id: Option<(i64,)> = ::sqlx::query_as(
+                        "INSERT INTO correspondence (reference, channel, kind, site_id, service_id, \
+                         received_at, received_on, registered_at, deadline_days, due_on, \
+                         requester_name, requester_email, requester_address, subject, in_scope, \
+                         out_of_scope, answered_on, answer, registered_by) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+                         $16, $17, $18, $19) ON CONFLICT (reference) DO NOTHING RETURNING id",
+                    )
+                    .bind(&reference)
+                    .bind(item.channel.as_str())
+                    .bind(item.kind.as_str())
+                    .bind(item.site.0)
+                    .bind(item.service.map(|s| s.0))
+                    .bind(item.received_at)
+                    .bind(item.received_on)
+                    .bind(now)
+                    .bind(i32::try_from(item.deadline_days).unwrap_or(i32::MAX))
+                    .bind(item.due_on)
+                    .bind(&item.requester_name)
+                    .bind(&item.requester_email)
+                    .bind(&item.requester_address)
+                    .bind(&item.subject)
+                    .bind(item.in_scope)
+                    .bind(item.out_of_scope.map(|o| o.as_str()))
+                    .bind(item.answered_on)
+                    .bind(item.answer.map(|a| a.as_str()))
+                    .bind(&actor.label)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(|e| {
+                        Self::violation(
+                            e,
+                            $crate::sql::OnViolation {
+                                foreign_key: $crate::StoreError::NotFound("site ou service"),
+                                ..$crate::sql::OnViolation::GENERIC
+                            },
+                        )
+                    })?;
+                    if let Some((id,)) = id {
+                        ids.push(id);
+                    }
+                }
+                let detail = if items.len() == 1 {
+                    format!("{} ({})", ids.len(), items[0].kind.label())
+                } else {
+                    format!("{} élément(s) ajouté(s) sur {}", ids.len(), items.len())
+                };
+                Self::audit_tx(&mut tx, actor, "correspondence.register", "registre du courrier".into(), detail)
+                    .await?;
+                Self::commit(tx).await?;
+                Ok(ids)
+            }
+
+            async fn get_correspondence(&self, id: i64) -> $crate::StoreResult<$crate::Correspondence> {
+                let row = ::sqlx::query("SELECT * FROM correspondence WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(self.pool())
+                    .await
+                    .map_err(Self::map_err)?
+                    .ok_or($crate::StoreError::NotFound("élément du registre"))?;
+                Self::correspondence_from_row(&row)
+            }
+
+            async fn list_correspondence(
+                &self,
+                q: &$crate::CorrespondenceQuery,
+            ) -> $crate::StoreResult<Vec<$crate::Correspondence>> {
+                let mut sql = ::sqlx::QueryBuilder::<$db>::new("SELECT * FROM correspondence WHERE 1 = 1");
+                if let Some(services) = &q.services {
+                    if services.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    sql.push(" AND service_id IN (");
+                    let mut list = sql.separated(", ");
+                    for s in services {
+                        list.push_bind(s.0);
+                    }
+                    list.push_unseparated(")");
+                }
+                if q.open_only {
+                    sql.push(" AND answered_on IS NULL AND in_scope = ").push_bind(true);
+                }
+                if let Some(d) = q.due_by {
+                    sql.push(" AND due_on <= ").push_bind(d);
+                }
+                if let Some(d) = q.received_from {
+                    sql.push(" AND received_on >= ").push_bind(d);
+                }
+                if let Some(d) = q.received_to {
+                    sql.push(" AND received_on <= ").push_bind(d);
+                }
+                sql.push(" ORDER BY due_on, id LIMIT ").push_bind(i64::from(q.limit.max(1)));
+                let rows = sql.build().fetch_all(self.pool()).await.map_err(Self::map_err)?;
+                rows.iter().map(Self::correspondence_from_row).collect()
+            }
+
+            async fn answer_correspondence(
+                &self,
+                actor: &$crate::Actor,
+                id: i64,
+                on: ::chrono::NaiveDate,
+                answer: ::qep_core::registers::correspondence::AnswerType,
+            ) -> $crate::StoreResult<()> {
+                let mut tx = self.begin().await?;
+                let reference: Option<(String,)> = ::sqlx::query_as(
+                    "UPDATE correspondence SET answered_on = $1, answer = $2 WHERE id = $3 RETURNING reference",
+                )
+                .bind(on)
+                .bind(answer.as_str())
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(Self::map_err)?;
+                let (reference,) = reference.ok_or($crate::StoreError::NotFound("élément du registre"))?;
+                Self::audit_tx(&mut tx, actor, "correspondence.answer", reference, format!("{} le {on}", answer.label()))
+                    .await?;
+                Self::commit(tx).await
+            }
+
+            async fn transfer_correspondence(
+                &self,
+                actor: &$crate::Actor,
+                id: i64,
+                to: ::qep_core::ids::ServiceId,
+            ) -> $crate::StoreResult<()> {
+                let mut tx = self.begin().await?;
+                let current: Option<(String, Option<i64>)> =
+                    ::sqlx::query_as("SELECT reference, service_id FROM correspondence WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(Self::map_err)?;
+                let (reference, from) = current.ok_or($crate::StoreError::NotFound("élément du registre"))?;
+                ::sqlx::query("UPDATE correspondence SET service_id = $1 WHERE id = $2")
+                    .bind(to.0)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| {
+                        Self::violation(
+                            e,
+                            $crate::sql::OnViolation {
+                                foreign_key: $crate::StoreError::NotFound("service"),
+                                ..$crate::sql::OnViolation::GENERIC
+                            },
+                        )
+                    })?;
+                ::sqlx::query(
+                    "INSERT INTO correspondence_transfers (correspondence_id, from_service_id, \
+                     to_service_id, at, by_label) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(id)
+                .bind(from)
+                .bind(to.0)
+                .bind(::chrono::Utc::now())
+                .bind(&actor.label)
+                .execute(&mut *tx)
+                .await
+                .map_err(Self::map_err)?;
+                Self::audit_tx(&mut tx, actor, "correspondence.transfer", reference, format!("vers le service {to}"))
+                    .await?;
+                Self::commit(tx).await
+            }
+
+            async fn set_correspondence_scope(
+                &self,
+                actor: &$crate::Actor,
+                id: i64,
+                out_of_scope: Option<::qep_core::registers::correspondence::OutOfScope>,
+            ) -> $crate::StoreResult<()> {
+                let mut tx = self.begin().await?;
+                let reference: Option<(String,)> = ::sqlx::query_as(
+                    "UPDATE correspondence SET in_scope = $1, out_of_scope = $2 WHERE id = $3 RETURNING reference",
+                )
+                .bind(out_of_scope.is_none())
+                .bind(out_of_scope.map(|o| o.as_str()))
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(Self::map_err)?;
+                let (reference,) = reference.ok_or($crate::StoreError::NotFound("élément du registre"))?;
+                Self::audit_tx(
+                    &mut tx,
+                    actor,
+                    "correspondence.scope",
+                    reference,
+                    out_of_scope.map_or_else(|| "dans le périmètre".to_owned(), |o| format!("hors périmètre : {}", o.label())),
+                )
+                .await?;
+                Self::commit(tx).await
+            }
+
+            async fn register_rows(
+                &self,
+                from: ::chrono::NaiveDate,
+                to: ::chrono::NaiveDate,
+            ) -> $crate::StoreResult<Vec<$crate::RegisterRow>> {
+                use ::qep_core::registers::correspondence as c;
+                let rows: Vec<(i64, String, String, ::chrono::NaiveDate, Option<::chrono::NaiveDate>, i32)> =
+                    ::sqlx::query_as(
+                        "SELECT site_id, channel, kind, received_on, answered_on, deadline_days \
+                         FROM correspondence WHERE in_scope = $1 AND received_on >= $2 AND received_on <= $3",
+                    )
+                    .bind(true)
+                    .bind(from)
+                    .bind(to)
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(Self::map_err)?;
+                rows.into_iter()
+                    .map(|(site, channel, kind, received_on, answered_on, days)| {
+                        let corrupt = |e: c::CorrespondenceError| $crate::StoreError::Corrupt(e.to_string());
+                        Ok($crate::RegisterRow {
+                            site: ::qep_core::ids::SiteId(site),
+                            channel: c::Channel::parse(&channel).map_err(corrupt)?,
+                            kind: c::Kind::parse(&kind).map_err(corrupt)?,
+                            received_on,
+                            answered_on,
+                            deadline_days: u32::try_from(days).unwrap_or(0),
+                        })
+                    })
+                    .collect()
             }
 
             async fn list_audit(
