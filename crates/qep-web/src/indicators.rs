@@ -3,19 +3,23 @@
 //! the Transparence set, local indicators), local targets over national ones, stored values
 //! rolled up by the core engine, and frozen (validated) periods.
 //!
-//! Values computed from registers join here when the registers exist; today every value
-//! is entered or imported.
+//! An indicator computed from a register (`source = "register"`) takes its values from the
+//! register for every period the register has items in, computed with each site's
+//! working-day calendar and pooled across sites; otherwise entered or imported values are
+//! used (years before QeP, or registers kept elsewhere).
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
+use qep_core::calendar::{Territory, WorkingCalendar};
 use qep_core::ids::SiteId;
 use qep_core::indicators::engine::aggregate_entered;
 use qep_core::indicators::{
-    EnteredValue, FlatResult, IndicatorDef, Outcome, Period, Target, YearTable, flatten, grade,
-    year_table,
+    EnteredValue, FlatResult, IndicatorDef, ItemRecord, Kind, Outcome, Period, Source, Target,
+    YearTable, compute_register, flatten, grade, rate_scale, year_table,
 };
 use qep_core::referentiel;
+use qep_core::registers::correspondence::{feeds, indicator_family};
 use qep_store::{Actor, Store, StoreError, StoreResult};
 use serde::{Deserialize, Serialize};
 
@@ -169,6 +173,9 @@ pub async fn results(
     site: Option<SiteId>,
     as_of: Option<chrono::NaiveDate>,
 ) -> StoreResult<Results> {
+    let today = qep_core::time::to_paris(Utc::now()).date();
+    let as_of_day = as_of.unwrap_or(today);
+    let register = RegisterData::load(store, year, site, as_of_day).await?;
     let current = entered(store.list_indicator_values(year).await?, site);
     let previous = entered(store.list_indicator_values(year - 1).await?, site);
     let defs: HashMap<&str, &IndicatorDef> = catalogue
@@ -199,6 +206,9 @@ pub async fn results(
     }
     let outcome = |code: &str, period: Period| -> Option<Outcome> {
         let def = defs.get(code)?;
+        if let Some(o) = register.outcome(def, period, as_of_day) {
+            return Some(o);
+        }
         let source = if period.year() == year {
             &current
         } else {
@@ -265,6 +275,118 @@ pub async fn results(
         frozen,
         changed_since_validation: changed,
     })
+}
+
+/// The correspondence register's items of two years, grouped by site with each site's
+/// calendar (as of the computation day), ready for the engine.
+struct RegisterData {
+    sites: Vec<(WorkingCalendar, Vec<(&'static str, ItemRecord)>)>,
+}
+
+impl RegisterData {
+    async fn load(
+        store: &dyn Store,
+        year: i32,
+        site: Option<SiteId>,
+        as_of: chrono::NaiveDate,
+    ) -> StoreResult<RegisterData> {
+        let (Some(from), Some(to)) = (
+            chrono::NaiveDate::from_ymd_opt(year - 1, 1, 1),
+            chrono::NaiveDate::from_ymd_opt(year, 12, 31),
+        ) else {
+            return Ok(RegisterData { sites: Vec::new() });
+        };
+        let rows = store.register_rows(from, to).await?;
+        let territory = store
+            .find_prefecture()
+            .await?
+            .map_or(Territory::Metropole, |p| Territory::of(p.department));
+        let mut by_site: BTreeMap<i64, Vec<(&'static str, ItemRecord)>> = BTreeMap::new();
+        for r in rows.iter().filter(|r| site.is_none_or(|s| s == r.site)) {
+            let Some(family) = indicator_family(r.channel, r.kind) else {
+                continue;
+            };
+            by_site.entry(r.site.0).or_default().push((
+                family,
+                ItemRecord {
+                    received: r.received_on,
+                    answered: r.answered_on,
+                    deadline_days: r.deadline_days,
+                    sampled: false,
+                },
+            ));
+        }
+        let mut sites = Vec::new();
+        for (site_id, items) in by_site {
+            let settings = store
+                .site_calendar(SiteId(site_id))
+                .await?
+                .settings()
+                .as_of(as_of);
+            sites.push((WorkingCalendar::new(territory, &settings), items));
+        }
+        Ok(RegisterData { sites })
+    }
+
+    /// The register's result for `def` over `period`, pooled across sites; `None` when the
+    /// register has no item for it (entered values then apply).
+    fn outcome(
+        &self,
+        def: &IndicatorDef,
+        period: Period,
+        as_of: chrono::NaiveDate,
+    ) -> Option<Outcome> {
+        if def.source != Source::Register || def.register.as_deref() != Some("correspondence") {
+            return None;
+        }
+        let mut parts: Vec<Outcome> = Vec::new();
+        for (calendar, items) in &self.sites {
+            let records: Vec<ItemRecord> = items
+                .iter()
+                .filter(|(family, item)| feeds(family, &def.code) && period.contains(item.received))
+                .map(|(_, item)| *item)
+                .collect();
+            if records.is_empty() {
+                continue;
+            }
+            match compute_register(def, period, as_of, &records, calendar, false) {
+                Ok(o) => parts.push(o),
+                Err(e) => {
+                    tracing::warn!(code = %def.code, error = %e, "register item outside the calendar")
+                }
+            }
+        }
+        (!parts.is_empty()).then(|| pool(def, &parts))
+    }
+}
+
+/// Adds up the results of several sites: numerators and denominators for rates and delays,
+/// values for counts.
+fn pool(def: &IndicatorDef, parts: &[Outcome]) -> Outcome {
+    let pending = parts.iter().map(|o| o.pending).sum();
+    let months = parts.iter().map(|o| o.parts).max().unwrap_or(0);
+    if def.kind == Kind::Count {
+        return Outcome {
+            value: Some(parts.iter().filter_map(|o| o.value).sum()),
+            pending,
+            parts: months,
+            ..Outcome::default()
+        };
+    }
+    let num: f64 = parts.iter().filter_map(|o| o.numerator).sum();
+    let den: f64 = parts.iter().filter_map(|o| o.denominator).sum();
+    let value = (den > 0.0).then(|| match def.kind {
+        Kind::OnTimeRate | Kind::Share => num / den * rate_scale(def.unit),
+        _ => num / den,
+    });
+    Outcome {
+        value,
+        numerator: Some(num),
+        denominator: Some(den),
+        pending,
+        parts: months,
+        ..Outcome::default()
+    }
 }
 
 /// Freezes `period`: the values as computed now are kept, and later changes to the data

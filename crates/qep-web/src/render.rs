@@ -73,6 +73,9 @@ fn navigation(ctx: &RequestContext) -> Vec<NavItem> {
         return Vec::new();
     };
     let mut items = vec![(routes::DASHBOARD, "Tableau de bord")];
+    if s.user.role != qep_core::account::Role::Viewer {
+        items.push((routes::REGISTER, "Courrier"));
+    }
     if s.user.role.can_administer() {
         items.extend([
             (routes::ADMIN_PREFECTURE, "Préfecture"),

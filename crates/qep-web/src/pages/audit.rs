@@ -41,6 +41,10 @@ pub fn action_label(code: &str) -> &str {
         "indicator.target.delete" => "Suppression d'une cible locale",
         "indicator.local.save" => "Indicateur local",
         "indicator.period.validate" => "Validation d'une période",
+        "correspondence.register" => "Enregistrement au registre du courrier",
+        "correspondence.answer" => "Réponse",
+        "correspondence.transfer" => "Transfert à un autre service",
+        "correspondence.scope" => "Périmètre d'un élément du registre",
         other => other,
     }
 }

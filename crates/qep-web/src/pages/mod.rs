@@ -8,6 +8,7 @@ mod dashboard;
 mod indicators;
 mod local_indicators;
 mod public;
+mod register;
 mod session;
 mod users;
 
@@ -46,6 +47,15 @@ pub fn router(state: AppState) -> Router {
             routes::INDICATOR_TARGET_DELETE,
             post(indicators::delete_target),
         )
+        .route(routes::REGISTER, get(register::list))
+        .route(
+            routes::REGISTER_NEW,
+            get(register::new_form).post(register::create),
+        )
+        .route(routes::REGISTER_ITEM, get(register::show))
+        .route(routes::REGISTER_ANSWER, post(register::answer))
+        .route(routes::REGISTER_TRANSFER, post(register::transfer))
+        .route(routes::REGISTER_SCOPE, post(register::scope))
         .route(routes::ACCESSIBILITY, get(public::accessibility))
         .route(routes::LOGIN, get(session::login_form).post(session::login))
         .route(routes::LOGOUT, post(session::logout))

@@ -7,4 +7,5 @@ mod cli;
 mod helpers;
 mod indicators;
 mod migrations;
+mod register;
 mod web;

@@ -1,0 +1,587 @@
+//! The correspondence register for agents and the quality lead: what is due, registering
+//! an item (its due date computed with the site's working-day calendar), answering,
+//! transferring (the due date stays), and marking out of scope. Agents see and act on
+//! their own services' items only; viewers do not see the register (it holds citizens'
+//! personal data).
+
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use chrono::{NaiveDate, NaiveTime, Utc};
+use minijinja::{Value, context};
+use qep_core::calendar::{Territory, WorkingCalendar};
+use qep_core::ids::{ServiceId, SiteId};
+use qep_core::prefecture::Service;
+use qep_core::referentiel;
+use qep_core::registers::correspondence::{AnswerType, Channel, Kind, OutOfScope, deadline_days};
+use qep_store::{Actor, Correspondence, CorrespondenceQuery, NewCorrespondence, SessionUser};
+use serde::{Deserialize, Serialize};
+
+use super::{SelectOption, form_status, parse_id, redirect_with_notice};
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::error::WebError;
+use crate::form::{FieldErrors, FormData};
+use crate::render::{RequestContext, page, ser};
+use crate::routes;
+
+const FIELD_MAX: usize = 300;
+
+fn today() -> NaiveDate {
+    qep_core::time::to_paris(Utc::now()).date()
+}
+
+fn actor(s: &SessionUser) -> Actor {
+    Actor::user(s.user.id, &s.user.email)
+}
+
+/// Agents work on their services' items; the quality lead on all; viewers on none.
+fn require_register_access(s: &SessionUser) -> Result<(), WebError> {
+    match s.user.role {
+        qep_core::account::Role::Viewer => Err(WebError::Forbidden),
+        _ => Ok(()),
+    }
+}
+
+fn may_act_on(s: &SessionUser, item: &Correspondence) -> bool {
+    !s.user.role.is_limited_to_own_services()
+        || item
+            .service
+            .is_some_and(|svc| s.user.services.contains(&svc))
+}
+
+/// The calendar of a site, with its settings as of today.
+async fn site_calendar(state: &AppState, site: SiteId) -> Result<WorkingCalendar, WebError> {
+    let territory = state
+        .store
+        .find_prefecture()
+        .await?
+        .map_or(Territory::Metropole, |p| Territory::of(p.department));
+    let settings = state
+        .store
+        .site_calendar(site)
+        .await?
+        .settings()
+        .as_of(today());
+    Ok(WorkingCalendar::new(territory, &settings))
+}
+
+/// Module 4 letters: the deadline of the référentiel version in force.
+async fn local_authority_letter_days(state: &AppState) -> Result<u32, WebError> {
+    let version = state
+        .store
+        .find_prefecture()
+        .await?
+        .map(|p| p.scope.referentiel);
+    Ok(version
+        .as_deref()
+        .and_then(referentiel::find)
+        .and_then(|r| r.indicator("m4.letter.on_time"))
+        .and_then(|d| d.deadline_working_days)
+        .unwrap_or(15))
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    vue: Option<String>,
+}
+
+fn service_name(services: &[Service], id: Option<ServiceId>) -> String {
+    id.and_then(|id| services.iter().find(|s| s.id == id))
+        .map_or_else(|| "non attribué".to_owned(), |s| s.name.clone())
+}
+
+fn row(item: &Correspondence, services: &[Service], today: NaiveDate) -> Value {
+    let state = match (item.answered_on, item.in_scope) {
+        (Some(d), _) => format!("répondu le {}", d.format("%d/%m/%Y")),
+        (None, false) => "hors périmètre".to_owned(),
+        (None, true) if item.due_on < today => "en retard".to_owned(),
+        (None, true) => "à traiter".to_owned(),
+    };
+    context! {
+        reference => item.reference.clone(),
+        href => routes::with_id(routes::REGISTER_ITEM, item.id),
+        received => item.received_on.format("%d/%m/%Y").to_string(),
+        channel => item.channel.label(),
+        kind => item.kind.label(),
+        service => service_name(services, item.service),
+        subject => item.subject.clone(),
+        due => item.due_on.format("%d/%m/%Y").to_string(),
+        late => item.answered_on.is_none() && item.in_scope && item.due_on < today,
+        state => state,
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    CurrentUser(session): CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, WebError> {
+    require_register_access(&session)?;
+    let today = today();
+    let view_name = q.vue.as_deref().unwrap_or("a-traiter");
+    let services =
+        (session.user.role.is_limited_to_own_services()).then(|| session.user.services.clone());
+    let mut query = CorrespondenceQuery {
+        services,
+        limit: 500,
+        ..Default::default()
+    };
+    match view_name {
+        "en-retard" => {
+            query.open_only = true;
+            query.due_by = today.pred_opt();
+        }
+        "sous-2-jours" => {
+            query.open_only = true;
+            // Two working days ahead, with the main site's calendar.
+            let sites = state.store.list_sites().await?;
+            let horizon = match sites.first() {
+                Some(s) => site_calendar(&state, s.id)
+                    .await?
+                    .due_date(today, 2)
+                    .unwrap_or(today),
+                None => today,
+            };
+            query.due_by = Some(horizon);
+        }
+        "tous" => {
+            query.received_from = today.checked_sub_signed(chrono::Duration::days(92));
+        }
+        _ => query.open_only = true,
+    }
+    let items = state.store.list_correspondence(&query).await?;
+    let all_services = state.store.list_services().await?;
+    let rows: Vec<Value> = items.iter().map(|i| row(i, &all_services, today)).collect();
+    let tabs: Vec<Value> = [
+        ("a-traiter", "À traiter"),
+        ("sous-2-jours", "Échéance sous 2 jours ouvrés"),
+        ("en-retard", "En retard"),
+        ("tous", "Trois derniers mois"),
+    ]
+    .into_iter()
+    .map(|(key, label)| {
+        context! {
+            label => label,
+            href => format!("{}?vue={key}", routes::REGISTER),
+            current => key == view_name,
+        }
+    })
+    .collect();
+    let view = context! {
+        rows => rows,
+        tabs => tabs,
+        new_href => routes::REGISTER_NEW,
+        limited => session.user.role.is_limited_to_own_services(),
+    };
+    page(
+        &state,
+        &ctx,
+        "register/list.html",
+        axum::http::StatusCode::OK,
+        view,
+    )
+    .await
+}
+
+#[derive(Serialize)]
+struct ItemForm {
+    channel: String,
+    kind: String,
+    site_id: String,
+    service_id: String,
+    received_on: String,
+    received_time: String,
+    requester_name: String,
+    requester_email: String,
+    requester_address: String,
+    subject: String,
+    in_scope: bool,
+}
+
+fn options<T: Copy>(
+    all: &[T],
+    code: fn(T) -> &'static str,
+    label: fn(T) -> &'static str,
+) -> Vec<SelectOption> {
+    all.iter()
+        .map(|v| SelectOption::new(code(*v), label(*v)))
+        .collect()
+}
+
+async fn render_new(
+    state: &AppState,
+    ctx: &RequestContext,
+    session: &SessionUser,
+    form: &ItemForm,
+    errors: &FieldErrors,
+) -> Result<Response, WebError> {
+    let sites: Vec<SelectOption> = state
+        .store
+        .list_sites()
+        .await?
+        .into_iter()
+        .map(|s| SelectOption::new(s.id, s.name))
+        .collect();
+    let services: Vec<SelectOption> = state
+        .store
+        .list_services()
+        .await?
+        .into_iter()
+        .filter(|s| {
+            !session.user.role.is_limited_to_own_services() || session.user.services.contains(&s.id)
+        })
+        .map(|s| SelectOption::new(s.id, s.name))
+        .collect();
+    let view = context! {
+        form => ser(form),
+        errors => ser(errors),
+        channels => ser(options(Channel::ALL, Channel::as_str, Channel::label)),
+        kinds => ser(options(Kind::ALL, Kind::as_str, Kind::label)),
+        sites => ser(sites),
+        services => ser(services),
+        action => routes::REGISTER_NEW,
+        back => routes::REGISTER,
+    };
+    page(
+        state,
+        ctx,
+        "register/new.html",
+        form_status(!errors.is_empty()),
+        view,
+    )
+    .await
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    CurrentUser(session): CurrentUser,
+) -> Result<Response, WebError> {
+    require_register_access(&session)?;
+    let now = qep_core::time::to_paris(Utc::now());
+    let form = ItemForm {
+        channel: Channel::Email.as_str().to_owned(),
+        kind: Kind::GeneralInformation.as_str().to_owned(),
+        site_id: String::new(),
+        service_id: session
+            .user
+            .services
+            .first()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        received_on: now.date().to_string(),
+        received_time: now.time().format("%H:%M").to_string(),
+        requester_name: String::new(),
+        requester_email: String::new(),
+        requester_address: String::new(),
+        subject: String::new(),
+        in_scope: true,
+    };
+    render_new(&state, &ctx, &session, &form, &FieldErrors::default()).await
+}
+
+fn bounded(errors: &mut FieldErrors, field: &'static str, value: &str, max: usize) {
+    if value.chars().count() > max || value.chars().any(|c| c.is_control() && c != '\n') {
+        errors.add(
+            field,
+            format!("{max} caractères au plus, sans caractère de contrôle."),
+        );
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    CurrentUser(session): CurrentUser,
+    data: FormData,
+) -> Result<Response, WebError> {
+    require_register_access(&session)?;
+    let form = ItemForm {
+        channel: data.get("channel").to_owned(),
+        kind: data.get("kind").to_owned(),
+        site_id: data.get("site_id").to_owned(),
+        service_id: data.get("service_id").to_owned(),
+        received_on: data.get("received_on").trim().to_owned(),
+        received_time: data.get("received_time").trim().to_owned(),
+        requester_name: data.get("requester_name").trim().to_owned(),
+        requester_email: data.get("requester_email").trim().to_owned(),
+        requester_address: data.get("requester_address").trim().to_owned(),
+        subject: data.get("subject").trim().to_owned(),
+        in_scope: data.has("in_scope"),
+    };
+    let mut errors = FieldErrors::default();
+    let channel = errors.check("item-channel", Channel::parse(&form.channel));
+    let kind = errors.check("item-kind", Kind::parse(&form.kind));
+    let sites = state.store.list_sites().await?;
+    let site = form
+        .site_id
+        .parse::<i64>()
+        .ok()
+        .and_then(|id| sites.iter().find(|s| s.id.0 == id));
+    if site.is_none() {
+        errors.add("item-site", "Choisissez le site de réception.");
+    }
+    let services = state.store.list_services().await?;
+    let service = form
+        .service_id
+        .parse::<i64>()
+        .ok()
+        .and_then(|id| services.iter().find(|s| s.id.0 == id))
+        .filter(|s| {
+            !session.user.role.is_limited_to_own_services() || session.user.services.contains(&s.id)
+        });
+    if service.is_none() {
+        errors.add("item-service", "Choisissez un de vos services.");
+    }
+    let received_on = NaiveDate::parse_from_str(&form.received_on, "%Y-%m-%d")
+        .ok()
+        .filter(|d| *d <= today() && *d >= NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or(*d));
+    if received_on.is_none() {
+        errors.add(
+            "item-received-on",
+            "Date de réception invalide (au plus tard aujourd'hui).",
+        );
+    }
+    let time = if form.received_time.is_empty() {
+        NaiveTime::from_hms_opt(12, 0, 0)
+    } else {
+        NaiveTime::parse_from_str(&form.received_time, "%H:%M").ok()
+    };
+    if time.is_none() {
+        errors.add("item-received-time", "Heure invalide (HH:MM).");
+    }
+    bounded(
+        &mut errors,
+        "item-requester-name",
+        &form.requester_name,
+        120,
+    );
+    bounded(
+        &mut errors,
+        "item-requester-address",
+        &form.requester_address,
+        FIELD_MAX,
+    );
+    if !form.requester_email.is_empty()
+        && qep_core::account::Email::parse(&form.requester_email).is_err()
+    {
+        errors.add("item-requester-email", "Adresse électronique invalide.");
+    }
+    if form.subject.is_empty() {
+        errors.add("item-subject", "Indiquez l'objet.");
+    }
+    bounded(&mut errors, "item-subject", &form.subject, FIELD_MAX);
+    let (Some(channel), Some(kind), Some(site), Some(service), Some(received_on), Some(time)) =
+        (channel, kind, site, service, received_on, time)
+    else {
+        return render_new(&state, &ctx, &session, &form, &errors).await;
+    };
+    if !errors.is_empty() {
+        return render_new(&state, &ctx, &session, &form, &errors).await;
+    }
+    let days = deadline_days(channel, kind, local_authority_letter_days(&state).await?);
+    let calendar = site_calendar(&state, site.id).await?;
+    let due_on = calendar
+        .due_date(received_on, days)
+        .map_err(|e| WebError::BadRequest(e.to_string()))?;
+    // Paris local time to UTC (the sites are metropolitan or carry their own time later).
+    let local = received_on.and_time(time);
+    let offset = qep_core::time::paris_offset_hours(local.and_utc());
+    let received_at = (local - chrono::Duration::hours(offset)).and_utc();
+    let item = NewCorrespondence {
+        reference: None,
+        channel,
+        kind,
+        site: site.id,
+        service: Some(service.id),
+        received_at,
+        received_on,
+        deadline_days: days,
+        due_on,
+        requester_name: form.requester_name.clone(),
+        requester_email: form.requester_email.to_lowercase(),
+        requester_address: form.requester_address.clone(),
+        subject: form.subject.clone(),
+        in_scope: form.in_scope,
+        out_of_scope: (!form.in_scope).then_some(OutOfScope::Other),
+        answered_on: None,
+        answer: None,
+    };
+    let ids = state
+        .store
+        .insert_correspondence(&actor(&session), &[item])
+        .await?;
+    let id = *ids
+        .first()
+        .ok_or_else(|| WebError::Internal("registration returned no id".into()))?;
+    let saved = state.store.get_correspondence(id).await?;
+    Ok(redirect_with_notice(
+        &state,
+        &routes::with_id(routes::REGISTER_ITEM, id),
+        &format!(
+            "Enregistré sous la référence {} ; réponse attendue au plus tard le {} ({} jours ouvrés).",
+            saved.reference,
+            saved.due_on.format("%d/%m/%Y"),
+            days
+        ),
+    ))
+}
+
+async fn item_for(
+    state: &AppState,
+    session: &SessionUser,
+    id: &str,
+) -> Result<Correspondence, WebError> {
+    require_register_access(session)?;
+    let item = state.store.get_correspondence(parse_id(id)?).await?;
+    if !may_act_on(session, &item) {
+        return Err(WebError::Forbidden);
+    }
+    Ok(item)
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    CurrentUser(session): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let item = item_for(&state, &session, &id).await?;
+    let services = state.store.list_services().await?;
+    let sites = state.store.list_sites().await?;
+    let today = today();
+    let calendar = site_calendar(&state, item.site).await?;
+    let response_days = item
+        .answered_on
+        .and_then(|a| calendar.working_days_between(item.received_on, a).ok());
+    let transfer_to: Vec<SelectOption> = services
+        .iter()
+        .filter(|s| Some(s.id) != item.service)
+        .map(|s| SelectOption::new(s.id, s.name.clone()))
+        .collect();
+    let view = context! {
+        item => row(&item, &services, today),
+        detail => context! {
+            received_at => qep_core::time::format_paris(item.received_at),
+            site => sites.iter().find(|s| s.id == item.site).map(|s| s.name.clone()),
+            deadline_days => item.deadline_days,
+            requester_name => item.requester_name,
+            requester_email => item.requester_email,
+            requester_address => item.requester_address,
+            answer => item.answer.map(AnswerType::label),
+            response_days => response_days,
+            on_time => item.answered_on.map(|a| a <= item.due_on),
+            out_of_scope => item.out_of_scope.map(OutOfScope::label),
+            open => item.answered_on.is_none(),
+        },
+        today => today.to_string(),
+        answers => ser(options(AnswerType::ALL, AnswerType::as_str, AnswerType::label)),
+        reasons => ser(options(OutOfScope::ALL, OutOfScope::as_str, OutOfScope::label)),
+        transfer_to => ser(transfer_to),
+        answer_action => routes::with_id(routes::REGISTER_ANSWER, item.id),
+        transfer_action => routes::with_id(routes::REGISTER_TRANSFER, item.id),
+        scope_action => routes::with_id(routes::REGISTER_SCOPE, item.id),
+        in_scope => item.in_scope,
+        back => routes::REGISTER,
+    };
+    page(
+        &state,
+        &ctx,
+        "register/show.html",
+        axum::http::StatusCode::OK,
+        view,
+    )
+    .await
+}
+
+pub async fn answer(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path(id): Path<String>,
+    data: FormData,
+) -> Result<Response, WebError> {
+    let item = item_for(&state, &session, &id).await?;
+    let on = NaiveDate::parse_from_str(data.get("answered_on").trim(), "%Y-%m-%d")
+        .ok()
+        .filter(|d| *d >= item.received_on && *d <= today())
+        .ok_or_else(|| {
+            WebError::BadRequest(
+                "date de réponse invalide : entre la réception et aujourd'hui".into(),
+            )
+        })?;
+    let answer =
+        AnswerType::parse(data.get("answer")).map_err(|e| WebError::BadRequest(e.to_string()))?;
+    state
+        .store
+        .answer_correspondence(&actor(&session), item.id, on, answer)
+        .await?;
+    Ok(redirect_with_notice(
+        &state,
+        &routes::with_id(routes::REGISTER_ITEM, item.id),
+        &format!("Réponse enregistrée pour {}.", item.reference),
+    ))
+}
+
+pub async fn transfer(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path(id): Path<String>,
+    data: FormData,
+) -> Result<Response, WebError> {
+    let item = item_for(&state, &session, &id).await?;
+    let to = data
+        .get("service_id")
+        .parse::<i64>()
+        .map(ServiceId)
+        .map_err(|_| WebError::BadRequest("service de destination invalide".into()))?;
+    state
+        .store
+        .transfer_correspondence(&actor(&session), item.id, to)
+        .await?;
+    let back = if may_act_on(
+        &session,
+        &Correspondence {
+            service: Some(to),
+            ..item.clone()
+        },
+    ) {
+        routes::with_id(routes::REGISTER_ITEM, item.id)
+    } else {
+        routes::REGISTER.to_owned()
+    };
+    Ok(redirect_with_notice(
+        &state,
+        &back,
+        &format!(
+            "{} transféré ; l'échéance du {} est inchangée.",
+            item.reference,
+            item.due_on.format("%d/%m/%Y")
+        ),
+    ))
+}
+
+pub async fn scope(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path(id): Path<String>,
+    data: FormData,
+) -> Result<Response, WebError> {
+    let item = item_for(&state, &session, &id).await?;
+    let reason = match data.get("reason") {
+        "" | "in_scope" => None,
+        r => Some(OutOfScope::parse(r).map_err(|e| WebError::BadRequest(e.to_string()))?),
+    };
+    state
+        .store
+        .set_correspondence_scope(&actor(&session), item.id, reason)
+        .await?;
+    Ok(redirect_with_notice(
+        &state,
+        &routes::with_id(routes::REGISTER_ITEM, item.id),
+        &match reason {
+            Some(r) => format!("{} est hors périmètre ({}).", item.reference, r.label()),
+            None => format!("{} est dans le périmètre.", item.reference),
+        },
+    ))
+}

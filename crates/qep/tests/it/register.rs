@@ -1,0 +1,189 @@
+//! The correspondence register: agents register and answer items, due dates follow the
+//! site's working days, and the register feeds the indicators.
+
+use axum::http::StatusCode;
+use qep_store::CorrespondenceQuery;
+
+use crate::helpers::{ADMIN, AGENT, TestApp, VIEWER};
+
+fn reference_in(flash_page: &str) -> Option<String> {
+    let at = flash_page.find("sous la référence ")? + "sous la référence ".len();
+    Some(flash_page[at..at + 11].to_owned())
+}
+
+#[tokio::test]
+async fn agents_run_a_month_of_mail_and_the_dashboard_computes_from_it() {
+    let app = TestApp::sqlite().await;
+    let services = app.store.list_services().await.expect("services");
+    let id_of = |code: &str| {
+        services
+            .iter()
+            .find(|s| s.code == code)
+            .expect("service")
+            .id
+            .to_string()
+    };
+    let (acc, cert) = (id_of("ACC"), id_of("CERT"));
+
+    let mut viewer = app.client();
+    viewer.login(VIEWER).await;
+    assert_eq!(
+        viewer.get("/registres/courrier").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let mut anon = app.client();
+    assert_eq!(
+        anon.get("/registres/courrier").await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    let mut agent = app.client();
+    agent.login(AGENT).await;
+    assert_eq!(
+        agent.get("/registres/courrier/nouveau").await.status,
+        StatusCode::OK
+    );
+    let email = |received: &'static str, subject: &'static str, service: String| {
+        vec![
+            ("channel", "email".to_owned()),
+            ("kind", "general_information".to_owned()),
+            ("site_id", "1".to_owned()),
+            ("service_id", service),
+            ("received_on", received.to_owned()),
+            ("received_time", "10:15".to_owned()),
+            ("subject", subject.to_owned()),
+            ("in_scope", "1".to_owned()),
+        ]
+    };
+    let post = |fields: &Vec<(&'static str, String)>| {
+        fields
+            .iter()
+            .map(|(k, v)| (*k, v.clone()))
+            .collect::<Vec<_>>()
+    };
+
+    // Received Friday 3 May 2024: 8 May and Ascension (9 May) are holidays → due Tue 14 May.
+    let fields = post(&email(
+        "2024-05-03",
+        "Horaires <script>alert('x')</script>",
+        acc.clone(),
+    ));
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = agent.post("/registres/courrier/nouveau", &borrowed).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let page = agent.get(res.location()).await;
+    let first = reference_in(&page.body).expect("reference shown");
+    assert_eq!(first, "2024-000001");
+    let at = page.body.find("sous la référence").unwrap_or(0);
+    let notice = page.body[at..(at + 200).min(page.body.len())].replace("&#x2f;", "/");
+    assert!(
+        notice.contains("au plus tard le 14/05/2024 (5 jours ouvrés)"),
+        "due date: {notice}"
+    );
+    assert!(page.body.contains("Horaires &lt;script&gt;"), "escaped");
+    assert!(!page.body.contains("<script>alert"));
+    let first_id = res.location().rsplit('/').next().expect("id").to_owned();
+
+    // An agent cannot register for a service that is not theirs.
+    let fields = post(&email("2024-05-03", "Autre", cert.clone()));
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = agent.post("/registres/courrier/nouveau", &borrowed).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("aria-describedby=\"item-service-error\""));
+
+    // Answered Monday 13 May: 4 working days, on time.
+    let res = agent
+        .post(
+            &format!("/registres/courrier/{first_id}/reponse"),
+            &[("answered_on", "2024-05-13"), ("answer", "substantive")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let page = agent.get(&format!("/registres/courrier/{first_id}")).await;
+    assert!(
+        page.body.contains("4 jour(s) ouvré(s), dans le délai"),
+        "response time in working days"
+    );
+
+    // Received Monday 6 May, due Wed 15 May, answered Tue 21 May (Whit Monday 20 May): late, 8 working days.
+    let fields = post(&email("2024-05-06", "Carte grise", acc.clone()));
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = agent.post("/registres/courrier/nouveau", &borrowed).await;
+    let second_id = res.location().rsplit('/').next().expect("id").to_owned();
+    agent
+        .post(
+            &format!("/registres/courrier/{second_id}/reponse"),
+            &[("answered_on", "2024-05-21"), ("answer", "forwarded")],
+        )
+        .await;
+    // Received 21 May and never answered: past due today, so it counts as late.
+    let fields = post(&email("2024-05-21", "Sans réponse", acc.clone()));
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = agent.post("/registres/courrier/nouveau", &borrowed).await;
+    let third_id = res.location().rsplit('/').next().expect("id").to_owned();
+    let late = agent.get("/registres/courrier?vue=en-retard").await;
+    assert!(late.body.contains("2024-000003") && !late.body.contains("2024-000001"));
+
+    // Transferred to a service the agent does not have: the due date stays, access goes.
+    let res = agent
+        .post(
+            &format!("/registres/courrier/{third_id}/transfert"),
+            &[("service_id", &cert)],
+        )
+        .await;
+    assert_eq!(res.location(), "/registres/courrier");
+    assert_eq!(
+        agent
+            .get(&format!("/registres/courrier/{third_id}"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let moved = app
+        .store
+        .get_correspondence(third_id.parse().expect("id"))
+        .await
+        .expect("item");
+    assert_eq!(moved.due_on.to_string(), "2024-05-28");
+
+    // The indicators come from the register: 1 on time out of 3 due; mean delay (4 + 8) / 2.
+    let cat = qep_web::indicators::catalogue(&*app.store)
+        .await
+        .expect("catalogue");
+    let res = qep_web::indicators::results(&*app.store, &cat, 2024, None, None)
+        .await
+        .expect("results");
+    let flat = res.flat();
+    let get = |code: &str, period: &str| {
+        flat.iter()
+            .find(|r| r.code == code && r.period.to_string() == period)
+            .unwrap_or_else(|| panic!("{code} {period}"))
+    };
+    let rate = get("m1.email.on_time", "2024-05");
+    assert_eq!((rate.numerator, rate.denominator), (Some(1.0), Some(3.0)));
+    assert_eq!(
+        rate.level.map(|l| l.number()),
+        Some(4),
+        "33 % against ≥ 75 %"
+    );
+    assert_eq!(get("m1.email.delay", "2024-05").value, Some(6.0));
+    assert_eq!(get("m1.email.received", "2024").value, Some(3.0));
+
+    let mut admin = app.client();
+    admin.login(ADMIN).await;
+    let dash = admin.get("/tableau-de-bord?annee=2024").await;
+    assert!(
+        dash.body.contains("33,33 %"),
+        "the dashboard shows the register's rate"
+    );
+    let all = app
+        .store
+        .list_correspondence(&CorrespondenceQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .expect("list");
+    assert_eq!(all.len(), 3);
+    app.cleanup().await;
+}
