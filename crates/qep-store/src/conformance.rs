@@ -838,3 +838,129 @@ pub async fn correspondence_register(store: &dyn Store) {
         Err(StoreError::NotFound("élément du registre"))
     );
 }
+
+pub async fn outbox_and_templates(store: &dyn Store) {
+    use chrono::{Duration, NaiveDate};
+    use qep_core::registers::correspondence::{Channel, Kind};
+
+    use crate::{NewCorrespondence, NewMail};
+    let actor = Actor::cli();
+    let site = store
+        .insert_site(
+            &actor,
+            &SiteDraft::new("Préfecture", "prefecture", "").expect("site"),
+        )
+        .await
+        .expect("site");
+    let day = NaiveDate::from_ymd_opt(2026, 3, 2).expect("date");
+    let item = NewCorrespondence {
+        reference: None,
+        channel: Channel::WebForm,
+        kind: Kind::Complaint,
+        site: site.id,
+        service: None,
+        received_at: day.and_hms_opt(8, 0, 0).expect("t").and_utc(),
+        received_on: day,
+        deadline_days: 5,
+        due_on: day + Duration::days(7),
+        requester_name: String::new(),
+        requester_email: "usager@example.org".into(),
+        requester_address: String::new(),
+        subject: "Attente".into(),
+        in_scope: true,
+        out_of_scope: None,
+        answered_on: None,
+        answer: None,
+    };
+    let saved = store
+        .register_with_acknowledgement(
+            &actor,
+            &item,
+            "Trop d'attente au guichet.",
+            Box::new(|c| {
+                Some(NewMail {
+                    to: c.requester_email.clone(),
+                    subject: format!("Votre message {}", c.reference),
+                    body: format!(
+                        "Référence {}, réponse au plus tard le {}.",
+                        c.reference, c.due_on
+                    ),
+                    correspondence_id: Some(c.id),
+                })
+            }),
+        )
+        .await
+        .expect("register");
+    assert_eq!(saved.reference, "2026-000001");
+    assert_eq!(saved.body, "Trop d'attente au guichet.");
+    let now = Utc::now();
+    let due = store.due_mails(now, 10).await.expect("due");
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].subject, "Votre message 2026-000001");
+    assert_eq!(store.outbox_counts().await, Ok((1, 0)));
+
+    // A failed attempt waits for its retry time; giving up keeps the row, never retried.
+    store
+        .mark_mail_failed(
+            due[0].id,
+            "connexion refusée",
+            Some(now + Duration::minutes(5)),
+        )
+        .await
+        .expect("failed");
+    assert!(store.due_mails(now, 10).await.expect("due").is_empty());
+    let retry = store
+        .due_mails(now + Duration::minutes(6), 10)
+        .await
+        .expect("due");
+    assert_eq!(retry[0].attempts, 1);
+    store
+        .mark_mail_failed(due[0].id, "encore", None)
+        .await
+        .expect("give up");
+    assert!(
+        store
+            .due_mails(now + Duration::days(3650), 10)
+            .await
+            .expect("due")
+            .is_empty()
+    );
+    assert_eq!(store.outbox_counts().await, Ok((0, 1)));
+
+    let other = store
+        .enqueue_mail(&NewMail {
+            to: "x@example.org".into(),
+            subject: "s".into(),
+            body: "b".into(),
+            correspondence_id: None,
+        })
+        .await
+        .expect("enqueue");
+    store.mark_mail_sent(other, now).await.expect("sent");
+    assert!(
+        store
+            .due_mails(now + Duration::days(1), 10)
+            .await
+            .expect("due")
+            .is_empty()
+    );
+
+    assert_eq!(store.find_template("ack.general").await, Ok(None));
+    store
+        .save_template(&actor, "ack.general", "Sujet {{ reference }}", "Corps")
+        .await
+        .expect("save");
+    store
+        .save_template(&actor, "ack.general", "Sujet 2", "Corps 2")
+        .await
+        .expect("replace");
+    let t = store
+        .find_template("ack.general")
+        .await
+        .expect("read")
+        .expect("present");
+    assert_eq!(
+        (t.subject.as_str(), t.body.as_str()),
+        ("Sujet 2", "Corps 2")
+    );
+}

@@ -307,7 +307,41 @@ pub struct Correspondence {
     pub out_of_scope: Option<OutOfScope>,
     pub answered_on: Option<NaiveDate>,
     pub answer: Option<AnswerType>,
+    /// The text of a message received through the public form ("" otherwise).
+    pub body: String,
 }
+
+/// A message for the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMail {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+    pub correspondence_id: Option<i64>,
+}
+
+/// A message waiting in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    pub id: i64,
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+    pub attempts: u32,
+}
+
+/// An editable message template (acknowledgements…).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Template {
+    pub key: String,
+    pub subject: String,
+    pub body: String,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: String,
+}
+
+/// Builds the acknowledgement of a just-registered item (it needs the reference).
+pub type AckBuilder = Box<dyn FnOnce(&Correspondence) -> Option<NewMail> + Send>;
 
 /// Which items to list.
 #[derive(Debug, Clone, Default)]
@@ -461,6 +495,37 @@ pub trait Store: Send + Sync + 'static {
         id: i64,
         out_of_scope: Option<OutOfScope>,
     ) -> StoreResult<()>;
+    /// Registers one item with its message text and queues its acknowledgement, in one
+    /// transaction: the acknowledgement can fail to send later, never to be queued.
+    async fn register_with_acknowledgement(
+        &self,
+        actor: &Actor,
+        item: &NewCorrespondence,
+        body: &str,
+        ack: AckBuilder,
+    ) -> StoreResult<Correspondence>;
+    async fn enqueue_mail(&self, mail: &NewMail) -> StoreResult<i64>;
+    /// Messages due for a (re)try at `now`, oldest first.
+    async fn due_mails(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Mail>>;
+    async fn mark_mail_sent(&self, id: i64, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Records a failed attempt; `retry_at: None` gives up on the message.
+    async fn mark_mail_failed(
+        &self,
+        id: i64,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<()>;
+    /// (waiting, given up) counts, for supervision.
+    async fn outbox_counts(&self) -> StoreResult<(u64, u64)>;
+    async fn find_template(&self, key: &str) -> StoreResult<Option<Template>>;
+    async fn save_template(
+        &self,
+        actor: &Actor,
+        key: &str,
+        subject: &str,
+        body: &str,
+    ) -> StoreResult<()>;
+
     /// In-scope items received in [from, to], for the indicator engine.
     async fn register_rows(&self, from: NaiveDate, to: NaiveDate) -> StoreResult<Vec<RegisterRow>>;
 

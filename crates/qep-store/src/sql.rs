@@ -191,7 +191,28 @@ macro_rules! impl_sql_store {
                     out_of_scope: out_of_scope.as_deref().map(c::OutOfScope::parse).transpose().map_err(corrupt)?,
                     answered_on: row.try_get("answered_on").map_err(get_err)?,
                     answer: answer.as_deref().map(c::AnswerType::parse).transpose().map_err(corrupt)?,
+                    body: row.try_get("body").map_err(get_err)?,
                 })
+            }
+
+            async fn enqueue_tx(
+                tx: &mut ::sqlx::Transaction<'_, $db>,
+                mail: &$crate::NewMail,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> $crate::StoreResult<i64> {
+                let (id,): (i64,) = ::sqlx::query_as(
+                    "INSERT INTO mail_outbox (to_address, subject, body, correspondence_id, \
+                     created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+                )
+                .bind(&mail.to)
+                .bind(&mail.subject)
+                .bind(&mail.body)
+                .bind(mail.correspondence_id)
+                .bind(now)
+                .fetch_one(&mut **tx)
+                .await
+                .map_err(Self::map_err)?;
+                Ok(id)
             }
 
             async fn next_reference(
@@ -1540,6 +1561,205 @@ macro_rules! impl_sql_store {
                 Self::commit(tx).await
             }
 
+            async fn register_with_acknowledgement(
+                &self,
+                actor: &$crate::Actor,
+                item: &$crate::NewCorrespondence,
+                body: &str,
+                ack: $crate::AckBuilder,
+            ) -> $crate::StoreResult<$crate::Correspondence> {
+                use ::chrono::Datelike as _;
+                let now = ::chrono::Utc::now();
+                let mut tx = self.begin().await?;
+                let reference = Self::next_reference(&mut tx, item.received_on.year()).await?;
+                let (id,): (i64,) = ::sqlx::query_as(
+                    "INSERT INTO correspondence (reference, channel, kind, site_id, service_id, \
+                     received_at, received_on, registered_at, deadline_days, due_on, \
+                     requester_name, requester_email, requester_address, subject, in_scope, \
+                     out_of_scope, answered_on, answer, registered_by, body) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+                     $16, $17, $18, $19, $20) RETURNING id",
+                )
+                .bind(&reference)
+                .bind(item.channel.as_str())
+                .bind(item.kind.as_str())
+                .bind(item.site.0)
+                .bind(item.service.map(|s| s.0))
+                .bind(item.received_at)
+                .bind(item.received_on)
+                .bind(now)
+                .bind(i32::try_from(item.deadline_days).unwrap_or(i32::MAX))
+                .bind(item.due_on)
+                .bind(&item.requester_name)
+                .bind(&item.requester_email)
+                .bind(&item.requester_address)
+                .bind(&item.subject)
+                .bind(item.in_scope)
+                .bind(item.out_of_scope.map(|o| o.as_str()))
+                .bind(item.answered_on)
+                .bind(item.answer.map(|a| a.as_str()))
+                .bind(&actor.label)
+                .bind(body)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| {
+                    Self::violation(
+                        e,
+                        $crate::sql::OnViolation {
+                            foreign_key: $crate::StoreError::NotFound("site ou service"),
+                            ..$crate::sql::OnViolation::GENERIC
+                        },
+                    )
+                })?;
+                let row = ::sqlx::query("SELECT * FROM correspondence WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(Self::map_err)?;
+                let saved = Self::correspondence_from_row(&row)?;
+                if let Some(mail) = ack(&saved) {
+                    Self::enqueue_tx(&mut tx, &mail, now).await?;
+                }
+                Self::audit_tx(
+                    &mut tx,
+                    actor,
+                    "correspondence.register",
+                    saved.reference.clone(),
+                    format!("{} ({})", saved.kind.label(), saved.channel.label()),
+                )
+                .await?;
+                Self::commit(tx).await?;
+                Ok(saved)
+            }
+
+            async fn enqueue_mail(&self, mail: &$crate::NewMail) -> $crate::StoreResult<i64> {
+                let mut tx = self.begin().await?;
+                let id = Self::enqueue_tx(&mut tx, mail, ::chrono::Utc::now()).await?;
+                Self::commit(tx).await?;
+                Ok(id)
+            }
+
+            async fn due_mails(
+                &self,
+                now: ::chrono::DateTime<::chrono::Utc>,
+                limit: u32,
+            ) -> $crate::StoreResult<Vec<$crate::Mail>> {
+                let rows: Vec<(i64, String, String, String, i32)> = ::sqlx::query_as(
+                    "SELECT id, to_address, subject, body, attempts FROM mail_outbox \
+                     WHERE sent_at IS NULL AND next_attempt_at <= $1 ORDER BY id LIMIT $2",
+                )
+                .bind(now)
+                .bind(i64::from(limit))
+                .fetch_all(self.pool())
+                .await
+                .map_err(Self::map_err)?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, to, subject, body, attempts)| $crate::Mail {
+                        id,
+                        to,
+                        subject,
+                        body,
+                        attempts: u32::try_from(attempts).unwrap_or(0),
+                    })
+                    .collect())
+            }
+
+            async fn mark_mail_sent(
+                &self,
+                id: i64,
+                at: ::chrono::DateTime<::chrono::Utc>,
+            ) -> $crate::StoreResult<()> {
+                ::sqlx::query(
+                    "UPDATE mail_outbox SET sent_at = $1, attempts = attempts + 1, last_error = NULL WHERE id = $2",
+                )
+                .bind(at)
+                .bind(id)
+                .execute(self.pool())
+                .await
+                .map_err(Self::map_err)?;
+                Ok(())
+            }
+
+            async fn mark_mail_failed(
+                &self,
+                id: i64,
+                error: &str,
+                retry_at: Option<::chrono::DateTime<::chrono::Utc>>,
+            ) -> $crate::StoreResult<()> {
+                // Giving up pushes the next attempt to the far future: the row stays, visible.
+                let next = retry_at.unwrap_or_else($crate::sql::given_up);
+                ::sqlx::query(
+                    "UPDATE mail_outbox SET attempts = attempts + 1, last_error = $1, \
+                     next_attempt_at = $2 WHERE id = $3",
+                )
+                .bind($crate::sql::clip(error.to_owned()))
+                .bind(next)
+                .bind(id)
+                .execute(self.pool())
+                .await
+                .map_err(Self::map_err)?;
+                Ok(())
+            }
+
+            async fn outbox_counts(&self) -> $crate::StoreResult<(u64, u64)> {
+                let far = $crate::sql::given_up();
+                let (waiting, failed): (i64, i64) = ::sqlx::query_as(
+                    "SELECT COALESCE(SUM(CASE WHEN next_attempt_at < $1 THEN 1 ELSE 0 END), 0), \
+                     COALESCE(SUM(CASE WHEN next_attempt_at >= $1 THEN 1 ELSE 0 END), 0) \
+                     FROM mail_outbox WHERE sent_at IS NULL",
+                )
+                .bind(far)
+                .fetch_one(self.pool())
+                .await
+                .map_err(Self::map_err)?;
+                Ok((u64::try_from(waiting).unwrap_or(0), u64::try_from(failed).unwrap_or(0)))
+            }
+
+            async fn find_template(&self, key: &str) -> $crate::StoreResult<Option<$crate::Template>> {
+                let row: Option<(String, String, String, ::chrono::DateTime<::chrono::Utc>, String)> =
+                    ::sqlx::query_as(
+                        "SELECT key, subject, body, updated_at, updated_by FROM message_templates WHERE key = $1",
+                    )
+                    .bind(key)
+                    .fetch_optional(self.pool())
+                    .await
+                    .map_err(Self::map_err)?;
+                Ok(row.map(|(key, subject, body, updated_at, updated_by)| $crate::Template {
+                    key,
+                    subject,
+                    body,
+                    updated_at,
+                    updated_by,
+                }))
+            }
+
+            async fn save_template(
+                &self,
+                actor: &$crate::Actor,
+                key: &str,
+                subject: &str,
+                body: &str,
+            ) -> $crate::StoreResult<()> {
+                let mut tx = self.begin().await?;
+                ::sqlx::query(
+                    "INSERT INTO message_templates (key, subject, body, updated_at, updated_by) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO UPDATE SET \
+                     subject = excluded.subject, body = excluded.body, \
+                     updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+                )
+                .bind(key)
+                .bind(subject)
+                .bind(body)
+                .bind(::chrono::Utc::now())
+                .bind(&actor.label)
+                .execute(&mut *tx)
+                .await
+                .map_err(Self::map_err)?;
+                Self::audit_tx(&mut tx, actor, "template.save", key.to_owned(), subject.to_owned()).await?;
+                Self::commit(tx).await
+            }
+
             async fn register_rows(
                 &self,
                 from: ::chrono::NaiveDate,
@@ -1662,4 +1882,12 @@ macro_rules! migration_files {
             sql: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/", $file)),
         }),*]
     };
+}
+
+/// The next attempt of a message given up on: far in the future, and in a form that sorts
+/// after every real date both as TIMESTAMPTZ and as SQLite's ISO text.
+pub fn given_up() -> chrono::DateTime<chrono::Utc> {
+    chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map_or(chrono::DateTime::<chrono::Utc>::UNIX_EPOCH, |d| d.and_utc())
 }
