@@ -68,7 +68,8 @@ pub const MIGRATIONS: &[MigrationFile] = qep_store::migration_files![
     "0002_site_calendars.sql",
     "0003_indicators.sql",
     "0004_correspondence.sql",
-    "0005_mail.sql"
+    "0005_mail.sql",
+    "0006_sampling.sql"
 ];
 
 /// Migrations are embedded with `include_str!` rather than sqlx's `migrate!` macro, which

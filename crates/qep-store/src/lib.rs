@@ -526,6 +526,21 @@ pub trait Store: Send + Sync + 'static {
         body: &str,
     ) -> StoreResult<()>;
 
+    /// Anonymises citizens' personal data of items answered before `cutoff` (name, e-mail,
+    /// postal address, message text; the item and its dates stay for the indicators) and
+    /// deletes the sent messages addressed to them. Returns how many items were anonymised.
+    async fn purge_personal_data(&self, actor: &Actor, cutoff: NaiveDate) -> StoreResult<u64>;
+
+    /// Declared sampled periods (first and last day), oldest first.
+    async fn list_sampled_weeks(&self) -> StoreResult<Vec<(NaiveDate, NaiveDate)>>;
+    async fn add_sampled_week(
+        &self,
+        actor: &Actor,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> StoreResult<()>;
+    async fn remove_sampled_week(&self, actor: &Actor, start: NaiveDate) -> StoreResult<()>;
+
     /// In-scope items received in [from, to], for the indicator engine.
     async fn register_rows(&self, from: NaiveDate, to: NaiveDate) -> StoreResult<Vec<RegisterRow>>;
 

@@ -1760,6 +1760,92 @@ macro_rules! impl_sql_store {
                 Self::commit(tx).await
             }
 
+            async fn purge_personal_data(
+                &self,
+                actor: &$crate::Actor,
+                cutoff: ::chrono::NaiveDate,
+            ) -> $crate::StoreResult<u64> {
+                let mut tx = self.begin().await?;
+                let sent_cutoff = cutoff.and_hms_opt(0, 0, 0).map(|d| d.and_utc());
+                ::sqlx::query(
+                    "DELETE FROM mail_outbox WHERE sent_at IS NOT NULL AND sent_at < $1 \
+                     AND correspondence_id IN (SELECT id FROM correspondence WHERE answered_on < $2)",
+                )
+                .bind(sent_cutoff)
+                .bind(cutoff)
+                .execute(&mut *tx)
+                .await
+                .map_err(Self::map_err)?;
+                let r = ::sqlx::query(
+                    "UPDATE correspondence SET requester_name = '', requester_email = '', \
+                     requester_address = '', body = '' WHERE answered_on < $1 AND \
+                     (requester_name <> '' OR requester_email <> '' OR requester_address <> '' OR body <> '')",
+                )
+                .bind(cutoff)
+                .execute(&mut *tx)
+                .await
+                .map_err(Self::map_err)?;
+                let n = r.rows_affected();
+                if n > 0 {
+                    Self::audit_tx(
+                        &mut tx,
+                        actor,
+                        "correspondence.anonymise",
+                        "registre du courrier".into(),
+                        format!("{n} élément(s) clos avant le {cutoff} anonymisé(s)"),
+                    )
+                    .await?;
+                }
+                Self::commit(tx).await?;
+                Ok(n)
+            }
+
+            async fn list_sampled_weeks(
+                &self,
+            ) -> $crate::StoreResult<Vec<(::chrono::NaiveDate, ::chrono::NaiveDate)>> {
+                ::sqlx::query_as("SELECT start_date, end_date FROM sampled_weeks ORDER BY start_date")
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(Self::map_err)
+            }
+
+            async fn add_sampled_week(
+                &self,
+                actor: &$crate::Actor,
+                start: ::chrono::NaiveDate,
+                end: ::chrono::NaiveDate,
+            ) -> $crate::StoreResult<()> {
+                let mut tx = self.begin().await?;
+                ::sqlx::query("INSERT INTO sampled_weeks (start_date, end_date) VALUES ($1, $2)")
+                    .bind(start)
+                    .bind(end)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| Self::violation(e, $crate::sql::OnViolation::GENERIC))?;
+                Self::audit_tx(&mut tx, actor, "sampling.add", "échantillonnage".into(), format!("du {start} au {end}"))
+                    .await?;
+                Self::commit(tx).await
+            }
+
+            async fn remove_sampled_week(
+                &self,
+                actor: &$crate::Actor,
+                start: ::chrono::NaiveDate,
+            ) -> $crate::StoreResult<()> {
+                let mut tx = self.begin().await?;
+                let r = ::sqlx::query("DELETE FROM sampled_weeks WHERE start_date = $1")
+                    .bind(start)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::map_err)?;
+                if r.rows_affected() == 0 {
+                    return Err($crate::StoreError::NotFound("semaine échantillonnée"));
+                }
+                Self::audit_tx(&mut tx, actor, "sampling.remove", "échantillonnage".into(), format!("semaine du {start}"))
+                    .await?;
+                Self::commit(tx).await
+            }
+
             async fn register_rows(
                 &self,
                 from: ::chrono::NaiveDate,
