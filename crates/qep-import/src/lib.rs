@@ -3,6 +3,7 @@
 //! every row and either return all of it or every error, each naming the file, the line,
 //! the column, the value and what was expected. Nothing here touches the database.
 
+pub mod correspondence;
 pub mod number;
 pub mod table;
 pub mod values;

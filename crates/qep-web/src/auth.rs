@@ -326,17 +326,17 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
 // ---------------------------------------------------------------------------------------
 // Login throttling
 
-/// Counts failed logins per account and per client address over a sliding window.
+/// Counts events (failed logins, public form submissions) per key over a sliding window.
 /// In memory: one QeP process serves one prefecture.
-pub struct LoginThrottle {
+pub struct Throttle {
     max_failures: u32,
     window: Duration,
     failures: Mutex<HashMap<String, Vec<Instant>>>,
 }
 
-impl LoginThrottle {
-    pub fn new(max_failures: u32, window: Duration) -> LoginThrottle {
-        LoginThrottle {
+impl Throttle {
+    pub fn new(max_failures: u32, window: Duration) -> Throttle {
+        Throttle {
             max_failures: max_failures.max(1),
             window,
             failures: Mutex::new(HashMap::new()),
@@ -405,7 +405,7 @@ mod tests {
 
     #[test]
     fn throttle_blocks_after_max_failures_and_forgets_after_the_window() {
-        let th = LoginThrottle::new(3, Duration::from_secs(60));
+        let th = Throttle::new(3, Duration::from_secs(60));
         let keys = vec!["email:a@b.fr".to_owned(), "ip:127.0.0.1".to_owned()];
         let t0 = Instant::now();
         for i in 0..3 {

@@ -281,6 +281,8 @@ pub async fn results(
 /// calendar (as of the computation day), ready for the engine.
 struct RegisterData {
     sites: Vec<(WorkingCalendar, Vec<(&'static str, ItemRecord)>)>,
+    /// Sampled weeks are declared: indicators that allow it count sampled items only.
+    sampling: bool,
 }
 
 impl RegisterData {
@@ -294,9 +296,14 @@ impl RegisterData {
             chrono::NaiveDate::from_ymd_opt(year - 1, 1, 1),
             chrono::NaiveDate::from_ymd_opt(year, 12, 31),
         ) else {
-            return Ok(RegisterData { sites: Vec::new() });
+            return Ok(RegisterData {
+                sites: Vec::new(),
+                sampling: false,
+            });
         };
         let rows = store.register_rows(from, to).await?;
+        let weeks = store.list_sampled_weeks().await?;
+        let sampled = |d: chrono::NaiveDate| weeks.iter().any(|(a, b)| *a <= d && d <= *b);
         let territory = store
             .find_prefecture()
             .await?
@@ -312,7 +319,7 @@ impl RegisterData {
                     received: r.received_on,
                     answered: r.answered_on,
                     deadline_days: r.deadline_days,
-                    sampled: false,
+                    sampled: sampled(r.received_on),
                 },
             ));
         }
@@ -325,7 +332,10 @@ impl RegisterData {
                 .as_of(as_of);
             sites.push((WorkingCalendar::new(territory, &settings), items));
         }
-        Ok(RegisterData { sites })
+        Ok(RegisterData {
+            sites,
+            sampling: !weeks.is_empty(),
+        })
     }
 
     /// The register's result for `def` over `period`, pooled across sites; `None` when the
@@ -349,7 +359,7 @@ impl RegisterData {
             if records.is_empty() {
                 continue;
             }
-            match compute_register(def, period, as_of, &records, calendar, false) {
+            match compute_register(def, period, as_of, &records, calendar, self.sampling) {
                 Ok(o) => parts.push(o),
                 Err(e) => {
                     tracing::warn!(code = %def.code, error = %e, "register item outside the calendar")
@@ -364,11 +374,13 @@ impl RegisterData {
 /// values for counts.
 fn pool(def: &IndicatorDef, parts: &[Outcome]) -> Outcome {
     let pending = parts.iter().map(|o| o.pending).sum();
+    let sampled = parts.iter().any(|o| o.sampled);
     let months = parts.iter().map(|o| o.parts).max().unwrap_or(0);
     if def.kind == Kind::Count {
         return Outcome {
             value: Some(parts.iter().filter_map(|o| o.value).sum()),
             pending,
+            sampled,
             parts: months,
             ..Outcome::default()
         };
@@ -384,6 +396,7 @@ fn pool(def: &IndicatorDef, parts: &[Outcome]) -> Outcome {
         numerator: Some(num),
         denominator: Some(den),
         pending,
+        sampled,
         parts: months,
         ..Outcome::default()
     }

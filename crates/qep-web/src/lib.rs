@@ -9,6 +9,7 @@ pub mod auth;
 pub mod error;
 pub mod form;
 pub mod indicators;
+pub mod mail;
 mod pages;
 pub mod render;
 pub mod routes;
@@ -25,7 +26,7 @@ use tower_http::request_id::{
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::auth::LoginThrottle;
+use crate::auth::Throttle;
 use crate::render::Templates;
 
 /// Settings of the web layer (from `qep.toml` / `QEP_*`, see the binary).
@@ -37,6 +38,10 @@ pub struct WebConfig {
     /// Failed logins allowed per account and per client address within `login_window`.
     pub login_max_failures: u32,
     pub login_window: Duration,
+    /// Messages one address may send through the public form per hour.
+    pub contact_per_hour: u32,
+    /// Months citizens' personal data is kept after an item is closed.
+    pub retention_months: u32,
 }
 
 impl Default for WebConfig {
@@ -46,6 +51,8 @@ impl Default for WebConfig {
             session_ttl: Duration::from_secs(12 * 3600),
             login_max_failures: 5,
             login_window: Duration::from_secs(15 * 60),
+            contact_per_hour: 5,
+            retention_months: 12,
         }
     }
 }
@@ -54,7 +61,8 @@ pub struct Inner {
     pub store: Arc<dyn Store>,
     pub config: WebConfig,
     pub templates: Templates,
-    pub throttle: LoginThrottle,
+    pub throttle: Throttle,
+    pub contact_throttle: Throttle,
 }
 
 /// Shared by every handler; cheap to clone.
@@ -70,11 +78,13 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, config: WebConfig) -> anyhow::Result<AppState> {
-        let throttle = LoginThrottle::new(config.login_max_failures, config.login_window);
+        let throttle = Throttle::new(config.login_max_failures, config.login_window);
+        let contact_throttle = Throttle::new(config.contact_per_hour, Duration::from_secs(3600));
         Ok(AppState(Arc::new(Inner {
             store,
             templates: Templates::load()?,
             throttle,
+            contact_throttle,
             config,
         })))
     }

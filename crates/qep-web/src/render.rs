@@ -132,6 +132,7 @@ pub async fn page(
             logout => routes::LOGOUT,
             dashboard => routes::DASHBOARD,
             accessibility => routes::ACCESSIBILITY,
+            contact => routes::CONTACT,
             assets => routes::ASSETS,
             app_assets => routes::APP_ASSETS,
         },

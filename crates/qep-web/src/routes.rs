@@ -7,6 +7,8 @@ pub const APP_ASSETS: &str = "/static/qep";
 pub const LOGIN: &str = "/connexion";
 pub const LOGOUT: &str = "/deconnexion";
 pub const ACCESSIBILITY: &str = "/accessibilite";
+pub const CONTACT: &str = "/contact";
+pub const CONTACT_THANKS: &str = "/contact/merci";
 pub const DASHBOARD: &str = "/tableau-de-bord";
 pub const INDICATOR: &str = "/indicateurs/{code}";
 pub const INDICATOR_VALUES: &str = "/indicateurs/{code}/valeurs";
@@ -36,6 +38,8 @@ pub const ADMIN_USERS: &str = "/administration/utilisateurs";
 pub const ADMIN_USER: &str = "/administration/utilisateurs/{id}";
 pub const ADMIN_USER_PASSWORD: &str = "/administration/utilisateurs/{id}/mot-de-passe";
 pub const ADMIN_LOCAL_INDICATORS: &str = "/administration/indicateurs-locaux";
+pub const ADMIN_SAMPLING: &str = "/administration/echantillonnage";
+pub const ADMIN_SAMPLING_DELETE: &str = "/administration/echantillonnage/suppression";
 pub const ADMIN_AUDIT: &str = "/administration/journal";
 
 /// `/administration/sites/{id}` with the id filled in.

@@ -68,6 +68,9 @@ enum Command {
     /// Importe des fichiers (CSV, XLSX, ODS)
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Exporte des registres (CSV, XLSX)
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Résultats des indicateurs d'une année, notés selon la légende à quatre niveaux
     Indicators(IndicatorsArgs),
 }
@@ -81,6 +84,30 @@ enum ImportCommand {
         /// Vérifie le fichier sans rien enregistrer
         #[arg(long)]
         dry_run: bool,
+    },
+    /// Registre du courrier : colonnes reference,channel,kind,site,service,received_at,answered_at,answer,in_scope[,…] (noms français acceptés)
+    Correspondence {
+        /// Fichier CSV (séparateur , ; ou tabulation, UTF-8 ou Windows-1252), XLSX ou ODS
+        file: PathBuf,
+        /// Vérifie le fichier sans rien enregistrer
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// Registre du courrier d'une année (éléments reçus cette année-là), réimportable
+    Correspondence {
+        /// Année de réception
+        #[arg(long)]
+        year: i32,
+        /// Fichier à écrire : .csv (séparateur ; et BOM UTF-8, pour Excel) ou .xlsx
+        #[arg(long, value_name = "FICHIER")]
+        output: PathBuf,
+        /// CSV séparé par des virgules (sans BOM) au lieu de points-virgules
+        #[arg(long)]
+        csv_comma: bool,
     },
 }
 
@@ -386,6 +413,18 @@ async fn run(cli: Cli) -> CliResult {
             let config = load_config(&cli, None, cli.database.as_deref())?;
             crate::indicators::import_values(&config, file, *dry_run).await
         }
+        Command::Import(ImportCommand::Correspondence { file, dry_run }) => {
+            let config = load_config(&cli, None, cli.database.as_deref())?;
+            crate::correspondence::import(&config, file, *dry_run).await
+        }
+        Command::Export(ExportCommand::Correspondence {
+            year,
+            output,
+            csv_comma,
+        }) => {
+            let config = load_config(&cli, None, cli.database.as_deref())?;
+            crate::correspondence::export(&config, *year, output, *csv_comma).await
+        }
         Command::Indicators(args) => {
             let config = load_config(&cli, None, cli.database.as_deref())?;
             let as_of = args
@@ -437,7 +476,7 @@ async fn serve_until_signal(
         let _ = ctrl_c.await;
         tracing::info!("shutting down");
     };
-    crate::serve(store, config.web(), listener, shutdown).await?;
+    crate::serve(store, config.web(), config.mail(), listener, shutdown).await?;
     Ok(())
 }
 
@@ -546,6 +585,19 @@ async fn check_config(config: &Config) -> CliResult {
         config.login_max_failures, config.login_window_minutes
     );
     println!("log = {}", config.log);
+    println!("contact_per_hour = {}", config.contact_per_hour);
+    println!("retention_months = {}", config.retention_months);
+    println!(
+        "smtp_url = {}",
+        config.smtp_url.as_deref().map_or_else(
+            || "(non défini : les accusés de réception attendent dans la file d'envoi)".to_owned(),
+            |u| match u.split_once('@') {
+                Some((_, host)) => format!("***@{host}"),
+                None => u.to_owned(),
+            }
+        )
+    );
+    println!("mail_from = {}", config.mail_from);
     println!(
         "referentiel_dir = {}",
         config.referentiel_dir.as_ref().map_or_else(

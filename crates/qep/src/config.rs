@@ -25,6 +25,11 @@ struct FileConfig {
     login_max_failures: Option<u32>,
     login_window_minutes: Option<u64>,
     referentiel_dir: Option<PathBuf>,
+    contact_per_hour: Option<u32>,
+    retention_months: Option<u32>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    outbox_interval_seconds: Option<u64>,
 }
 
 /// Every `QEP_*` variable QeP reads, with the key it sets.
@@ -38,6 +43,11 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("QEP_LOGIN_MAX_FAILURES", "login_max_failures"),
     ("QEP_LOGIN_WINDOW_MINUTES", "login_window_minutes"),
     ("QEP_REFERENTIEL_DIR", "referentiel_dir"),
+    ("QEP_CONTACT_PER_HOUR", "contact_per_hour"),
+    ("QEP_RETENTION_MONTHS", "retention_months"),
+    ("QEP_SMTP_URL", "smtp_url"),
+    ("QEP_MAIL_FROM", "mail_from"),
+    ("QEP_OUTBOX_INTERVAL_SECONDS", "outbox_interval_seconds"),
     (
         "QEP_TEST_POSTGRES_URL",
         "tests seulement : serveur PostgreSQL des tests",
@@ -56,6 +66,14 @@ pub struct Config {
     pub login_window_minutes: u64,
     /// A folder of référentiel files (`*.toml`) correcting or extending the compiled-in ones.
     pub referentiel_dir: Option<PathBuf>,
+    /// Messages one address may send through the public form per hour.
+    pub contact_per_hour: u32,
+    /// Months citizens' personal data is kept after an item is closed.
+    pub retention_months: u32,
+    /// Secret: may hold a password; never printed whole.
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub outbox_interval_seconds: u64,
     /// Where the file came from, if any.
     pub file: Option<PathBuf>,
     pub warnings: Vec<String>,
@@ -71,6 +89,16 @@ impl Config {
             session_ttl: Duration::from_secs(self.session_hours * 3600),
             login_max_failures: self.login_max_failures,
             login_window: Duration::from_secs(self.login_window_minutes * 60),
+            contact_per_hour: self.contact_per_hour,
+            retention_months: self.retention_months,
+        }
+    }
+
+    pub fn mail(&self) -> qep_web::mail::MailConfig {
+        qep_web::mail::MailConfig {
+            smtp_url: self.smtp_url.clone(),
+            from: self.mail_from.clone(),
+            poll_interval: Duration::from_secs(self.outbox_interval_seconds),
         }
     }
 }
@@ -182,6 +210,35 @@ pub fn load(
         15,
         24 * 60,
     )?;
+    let contact_per_hour = number(
+        "QEP_CONTACT_PER_HOUR",
+        file.contact_per_hour.map(u64::from),
+        5,
+        10_000,
+    )? as u32;
+    let retention_months = number(
+        "QEP_RETENTION_MONTHS",
+        file.retention_months.map(u64::from),
+        12,
+        120,
+    )? as u32;
+    let outbox_interval_seconds = number(
+        "QEP_OUTBOX_INTERVAL_SECONDS",
+        file.outbox_interval_seconds,
+        30,
+        24 * 3600,
+    )?;
+    let smtp_url = env_get("QEP_SMTP_URL")
+        .or(file.smtp_url)
+        .filter(|u| !u.is_empty());
+    if let Some(u) = &smtp_url
+        && !(u.starts_with("smtp://") || u.starts_with("smtps://"))
+    {
+        return Err(CliError::Input(format!(
+            "smtp_url invalide « {} » : attendu smtp://HÔTE:PORT ou smtps://UTILISATEUR:MOT_DE_PASSE@HÔTE",
+            u.split('@').next_back().unwrap_or_default()
+        )));
+    }
     Ok(Config {
         database_url,
         listen,
@@ -192,6 +249,13 @@ pub fn load(
             .unwrap_or_else(|| "info".to_owned()),
         login_max_failures,
         login_window_minutes,
+        contact_per_hour,
+        retention_months,
+        smtp_url,
+        mail_from: env_get("QEP_MAIL_FROM")
+            .or(file.mail_from)
+            .unwrap_or_else(|| "QeP <ne-pas-repondre@localhost>".to_owned()),
+        outbox_interval_seconds,
         referentiel_dir: env_get("QEP_REFERENTIEL_DIR")
             .map(PathBuf::from)
             .or(file.referentiel_dir),

@@ -45,6 +45,10 @@ pub fn action_label(code: &str) -> &str {
         "correspondence.answer" => "Réponse",
         "correspondence.transfer" => "Transfert à un autre service",
         "correspondence.scope" => "Périmètre d'un élément du registre",
+        "correspondence.anonymise" => "Anonymisation (durée de conservation)",
+        "template.save" => "Modèle de message",
+        "sampling.add" => "Semaine échantillonnée",
+        "sampling.remove" => "Retrait d'une semaine échantillonnée",
         other => other,
     }
 }

@@ -107,6 +107,7 @@ pub async fn show(
         changed => super::indicators::changed_list(&res, &cat),
         validation_options => ser(super::indicators::validation_options(&res)),
         validation_action => crate::routes::VALIDATION,
+        sampling_href => crate::routes::ADMIN_SAMPLING,
         levels => qep_core::indicators::Level::ALL.iter().map(|l| minijinja::context! { number => l.number(), label => l.label() }).collect::<Vec<_>>(),
     };
     page(&state, &ctx, "dashboard.html", StatusCode::OK, view).await

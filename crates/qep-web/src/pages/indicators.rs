@@ -63,6 +63,7 @@ pub async fn default_year(state: &AppState, asked: Option<i32>) -> Result<i32, W
 #[derive(Serialize)]
 struct CellView {
     text: String,
+    sampled: bool,
     level: Option<u8>,
     level_label: &'static str,
     mean_of_months: bool,
@@ -71,18 +72,20 @@ struct CellView {
 }
 
 fn cell_view(cell: &Option<Cell>, unit: Unit, frozen: bool, changed: bool) -> CellView {
-    let (text, level, mean) = match cell {
+    let (text, level, mean, sampled) = match cell {
         Some(c) => (
             c.outcome
                 .value
                 .map_or_else(|| "–".to_owned(), |v| with_unit(v, unit)),
             c.level,
             c.outcome.mean_of_months,
+            c.outcome.sampled,
         ),
-        None => (String::new(), None, false),
+        None => (String::new(), None, false, false),
     };
     CellView {
         text,
+        sampled,
         level: level.map(Level::number),
         level_label: level.map_or("", Level::label),
         mean_of_months: mean,

@@ -4,11 +4,13 @@
 mod admin;
 mod audit;
 mod calendar;
+mod contact;
 mod dashboard;
 mod indicators;
 mod local_indicators;
 mod public;
 mod register;
+mod sampling;
 mod session;
 mod users;
 
@@ -56,6 +58,8 @@ pub fn router(state: AppState) -> Router {
         .route(routes::REGISTER_ANSWER, post(register::answer))
         .route(routes::REGISTER_TRANSFER, post(register::transfer))
         .route(routes::REGISTER_SCOPE, post(register::scope))
+        .route(routes::CONTACT, get(contact::form).post(contact::submit))
+        .route(routes::CONTACT_THANKS, get(contact::thanks))
         .route(routes::ACCESSIBILITY, get(public::accessibility))
         .route(routes::LOGIN, get(session::login_form).post(session::login))
         .route(routes::LOGOUT, post(session::logout))
@@ -94,6 +98,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route(routes::ADMIN_USER_PASSWORD, post(users::reset_password))
         .route(routes::ADMIN_AUDIT, get(audit::list))
+        .route(
+            routes::ADMIN_SAMPLING,
+            get(sampling::list).post(sampling::add),
+        )
+        .route(routes::ADMIN_SAMPLING_DELETE, post(sampling::remove))
         .route(
             routes::ADMIN_LOCAL_INDICATORS,
             get(local_indicators::list).post(local_indicators::create),

@@ -474,6 +474,7 @@ pub async fn show(
             on_time => item.answered_on.map(|a| a <= item.due_on),
             out_of_scope => item.out_of_scope.map(OutOfScope::label),
             open => item.answered_on.is_none(),
+            body => item.body.clone(),
         },
         today => today.to_string(),
         answers => ser(options(AnswerType::ALL, AnswerType::as_str, AnswerType::label)),

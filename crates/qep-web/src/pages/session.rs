@@ -24,7 +24,7 @@ use crate::render::{RequestContext, page, ser};
 use crate::routes;
 
 /// The client's address, when the server knows it (not in in-process tests).
-pub struct ClientAddr(Option<SocketAddr>);
+pub struct ClientAddr(pub Option<SocketAddr>);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;

@@ -78,73 +78,128 @@ async fn violations(client: &fantoccini::Client, axe: &str) -> Vec<Value> {
     }
 }
 
+/// A real server with the demo prefecture, a chromedriver and a WebDriver session.
+struct Browser {
+    client: fantoccini::Client,
+    base: String,
+    axe: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+    profile: PathBuf,
+    _driver: KillOnDrop,
+    _db: TempDbPath,
+}
+
+impl Browser {
+    /// `None` outside CI when chromedriver is missing.
+    async fn start() -> Option<Browser> {
+        if !Path::new(CHROMEDRIVER).exists() {
+            assert!(
+                std::env::var("CI").is_err(),
+                "CI must install chromium and chromium-driver (see .ci/run)"
+            );
+            eprintln!("skipped: {CHROMEDRIVER} is not installed");
+            return None;
+        }
+        let axe = axe_source();
+        let db = TempDbPath::new();
+        let store = std::sync::Arc::new(SqliteStore::open(&db.0, true).await.expect("open"));
+        qep::demo::seed(&*store).await.expect("seed");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(qep::serve(
+            store,
+            qep_web::WebConfig::default(),
+            qep_web::mail::MailConfig::default(),
+            listener,
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        let port = free_port();
+        let driver = KillOnDrop(
+            Command::new(CHROMEDRIVER)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start chromedriver"),
+        );
+        wait_for_port(port).await;
+        let profile =
+            std::env::temp_dir().join(format!("qep-chromium-{}-{port}", std::process::id()));
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": CHROMIUM,
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--disable-quic", "--no-first-run", "--disable-background-networking",
+                         "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+                         format!("--user-data-dir={}", profile.display())]
+            }),
+        );
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("webdriver session");
+        Some(Browser {
+            client,
+            base,
+            axe,
+            stop,
+            server,
+            profile,
+            _driver: driver,
+            _db: db,
+        })
+    }
+
+    async fn violations(&self) -> Vec<Value> {
+        violations(&self.client, &self.axe).await
+    }
+
+    async fn wait_for_path(&self, path: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.client.current_url().await.expect("url").path() != path {
+            assert!(
+                Instant::now() < deadline,
+                "the browser did not reach {path}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn finish(self) {
+        let _ = self.client.close().await;
+        let _ = self.stop.send(());
+        let _ = self.server.await;
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
 #[tokio::test]
 async fn admin_logs_in_and_pages_pass_axe() {
-    if !Path::new(CHROMEDRIVER).exists() {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI must install chromium and chromium-driver (see .ci/run)"
-        );
-        eprintln!("skipped: {CHROMEDRIVER} is not installed");
+    let Some(b) = Browser::start().await else {
         return;
-    }
-    let axe = axe_source();
-
-    // The real server on a real socket, with the demo prefecture.
-    let db = TempDbPath::new();
-    let store = std::sync::Arc::new(SqliteStore::open(&db.0, true).await.expect("open"));
-    qep::demo::seed(&*store).await.expect("seed");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(qep::serve(
-        store,
-        qep_web::WebConfig::default(),
-        listener,
-        async {
-            let _ = stopped.await;
-        },
-    ));
-
-    let port = free_port();
-    let _driver = KillOnDrop(
-        Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver"),
-    );
-    wait_for_port(port).await;
-    let profile = std::env::temp_dir().join(format!("qep-chromium-{}-{port}", std::process::id()));
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": CHROMIUM,
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-quic", "--no-first-run", "--disable-background-networking",
-                     "--disable-component-update", "--disable-sync", "--window-size=1280,900",
-                     format!("--user-data-dir={}", profile.display())]
-        }),
-    );
-    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{port}"))
-        .await
-        .expect("webdriver session");
-
+    };
+    let client = &b.client;
     let result = async {
-        client.goto(&format!("{base}/")).await.expect("open home");
+        client
+            .goto(&format!("{}/", b.base))
+            .await
+            .expect("open home");
         let url = client.current_url().await.expect("url");
         assert_eq!(
             url.path(),
             "/connexion",
             "anonymous visitors land on the login page"
         );
-        let login_violations = violations(&client, &axe).await;
+        let login_violations = b.violations().await;
 
         client
             .find(Locator::Css("#email"))
@@ -167,14 +222,7 @@ async fn admin_logs_in_and_pages_pass_axe() {
             .click()
             .await
             .expect("submit");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while client.current_url().await.expect("url").path() != "/tableau-de-bord" {
-            assert!(
-                Instant::now() < deadline,
-                "login did not lead to the dashboard"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        b.wait_for_path("/tableau-de-bord").await;
         let h1 = client
             .find(Locator::Css("main h1"))
             .await
@@ -186,15 +234,11 @@ async fn admin_logs_in_and_pages_pass_axe() {
             page_title.starts_with("Tableau de bord 2020 – QeP"),
             "{page_title}"
         );
-        let dashboard_violations = violations(&client, &axe).await;
+        let dashboard_violations = b.violations().await;
         (login_violations, dashboard_violations)
     }
     .await;
-    let _ = client.close().await;
-    let _ = stop.send(());
-    let _ = server.await;
-    let _ = std::fs::remove_dir_all(&profile);
-
+    b.finish().await;
     let (login, dashboard) = result;
     assert!(
         login.is_empty(),
@@ -204,4 +248,77 @@ async fn admin_logs_in_and_pages_pass_axe() {
         dashboard.is_empty(),
         "axe violations on the dashboard: {dashboard:#?}"
     );
+}
+
+#[tokio::test]
+async fn a_citizen_uses_the_public_form_in_a_browser() {
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let client = &b.client;
+    let xss = "<script>document.title='pwned'</script><img src=x onerror=alert(1)>";
+    let result = async {
+        client
+            .goto(&format!("{}/contact", b.base))
+            .await
+            .expect("open form");
+        let form_violations = b.violations().await;
+        client
+            .find(Locator::Css("label[for=contact-kind-1]"))
+            .await
+            .expect("complaint")
+            .click()
+            .await
+            .expect("choose");
+        for (id, text) in [
+            ("#contact-name", xss.to_owned()),
+            ("#contact-email", "usager@example.org".to_owned()),
+            ("#contact-subject", format!("Objet {xss}")),
+            ("#contact-message", format!("Message {xss}")),
+        ] {
+            client
+                .find(Locator::Css(id))
+                .await
+                .expect(id)
+                .send_keys(&text)
+                .await
+                .expect("type");
+        }
+        client
+            .find(Locator::Css("main form button[type=submit]"))
+            .await
+            .expect("send button")
+            .click()
+            .await
+            .expect("send");
+        b.wait_for_path("/contact/merci").await;
+        let notice = client
+            .find(Locator::Css("main .fr-alert p"))
+            .await
+            .expect("notice")
+            .text()
+            .await
+            .expect("text");
+        let thanks_violations = b.violations().await;
+        let title = client.title().await.expect("title");
+        (form_violations, thanks_violations, notice, title)
+    }
+    .await;
+    b.finish().await;
+    let (form, thanks, notice, title) = result;
+    assert!(
+        form.is_empty(),
+        "axe violations on the contact form: {form:#?}"
+    );
+    assert!(
+        thanks.is_empty(),
+        "axe violations on the thanks page: {thanks:#?}"
+    );
+    let year = chrono::Utc::now().format("%Y").to_string();
+    assert!(
+        notice.contains(&format!("sous la référence {year}-000001")),
+        "{notice}"
+    );
+    assert!(notice.contains("usager@example.org"), "{notice}");
+    assert!(!title.contains("pwned"), "no script ran");
 }

@@ -4,8 +4,10 @@
 
 mod browser;
 mod cli;
+mod correspondence_import;
 mod helpers;
 mod indicators;
+mod mail;
 mod migrations;
 mod register;
 mod web;

@@ -187,3 +187,102 @@ async fn agents_run_a_month_of_mail_and_the_dashboard_computes_from_it() {
     assert_eq!(all.len(), 3);
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn declared_sampled_weeks_restrict_sampled_indicators_and_say_so() {
+    use chrono::NaiveDate;
+    use qep_core::registers::correspondence::{AnswerType, Channel, Kind};
+    use qep_store::{Actor, NewCorrespondence};
+
+    let app = TestApp::sqlite().await;
+    let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).expect("date");
+    let site = app.store.list_sites().await.expect("sites")[0].id;
+    let item = |received: NaiveDate, answered: NaiveDate, due: NaiveDate| NewCorrespondence {
+        reference: None,
+        channel: Channel::Email,
+        kind: Kind::GeneralInformation,
+        site,
+        service: None,
+        received_at: received.and_hms_opt(9, 0, 0).expect("t").and_utc(),
+        received_on: received,
+        deadline_days: 5,
+        due_on: due,
+        requester_name: String::new(),
+        requester_email: String::new(),
+        requester_address: String::new(),
+        subject: "x".into(),
+        in_scope: true,
+        out_of_scope: None,
+        answered_on: Some(answered),
+        answer: Some(AnswerType::Substantive),
+    };
+    // On time (3 May → 6 May), late (7 May → 21 May), on time (13 May → 14 May).
+    app.store
+        .insert_correspondence(
+            &Actor::cli(),
+            &[
+                item(d(2024, 5, 3), d(2024, 5, 6), d(2024, 5, 14)),
+                item(d(2024, 5, 7), d(2024, 5, 21), d(2024, 5, 16)),
+                item(d(2024, 5, 13), d(2024, 5, 14), d(2024, 5, 21)),
+            ],
+        )
+        .await
+        .expect("register");
+    let rate = |flat: &[qep_core::indicators::FlatResult]| {
+        flat.iter()
+            .find(|r| r.code == "m1.email.on_time" && r.period.to_string() == "2024-05")
+            .map(|r| (r.numerator, r.denominator, r.sampled))
+            .expect("rate")
+    };
+    let cat = qep_web::indicators::catalogue(&*app.store)
+        .await
+        .expect("catalogue");
+    let all = qep_web::indicators::results(&*app.store, &cat, 2024, None, None)
+        .await
+        .expect("results")
+        .flat();
+    assert_eq!(rate(&all), (Some(2.0), Some(3.0), false));
+
+    // Declare the week of 6 May as the sample, through the admin page.
+    let mut admin = app.client();
+    admin.login(ADMIN).await;
+    let res = admin
+        .post(
+            "/administration/echantillonnage",
+            &[("start", "2024-05-06")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.store.list_sampled_weeks().await,
+        Ok(vec![(d(2024, 5, 6), d(2024, 5, 10))])
+    );
+    let sampled = qep_web::indicators::results(&*app.store, &cat, 2024, None, None)
+        .await
+        .expect("results")
+        .flat();
+    assert_eq!(
+        rate(&sampled),
+        (Some(0.0), Some(1.0), true),
+        "only the 7 May item, and the result says so"
+    );
+    let received = sampled
+        .iter()
+        .find(|r| r.code == "m1.email.received" && r.period.to_string() == "2024")
+        .expect("count");
+    assert_eq!(
+        (received.value, received.sampled),
+        (Some(3.0), false),
+        "counts are never sampled"
+    );
+    let page = admin.get("/tableau-de-bord?annee=2024").await;
+    assert!(page.body.contains("(sur les semaines échantillonnées)"));
+    let bad = admin
+        .post(
+            "/administration/echantillonnage",
+            &[("start", "2024-05-06"), ("end", "2024-04-01")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    app.cleanup().await;
+}

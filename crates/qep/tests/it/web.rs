@@ -16,9 +16,10 @@ const ADMIN_PAGES: &[&str] = &[
     "/administration/utilisateurs/1",
     "/administration/journal",
     "/administration/indicateurs-locaux",
+    "/administration/echantillonnage",
 ];
 const USER_PAGES: &[&str] = &["/tableau-de-bord"];
-const PUBLIC_PAGES: &[&str] = &["/connexion", "/accessibilite", "/healthz"];
+const PUBLIC_PAGES: &[&str] = &["/connexion", "/accessibilite", "/healthz", "/contact"];
 
 /// State-changing requests an admin may make, with a harmless but valid body.
 const ADMIN_POSTS: &[(&str, &[(&str, &str)])] = &[
@@ -73,6 +74,15 @@ const ADMIN_POSTS: &[(&str, &[(&str, &str)])] = &[
         &[("display_name", "N"), ("role", "viewer")],
     ),
     ("/administration/utilisateurs/2/mot-de-passe", &[]),
+    (
+        "/administration/echantillonnage",
+        &[("start", "2024-05-06")],
+    ),
+    (
+        "/administration/echantillonnage/suppression",
+        &[("start", "2024-05-06")],
+    ),
+    ("/indicateurs/validation", &[("period", "2020-02")]),
     (
         "/administration/indicateurs-locaux",
         &[

@@ -1,0 +1,206 @@
+//! Messages QeP sends: acknowledgements written from editable templates, queued in the
+//! store's durable outbox, and sent by SMTP with back-off. A failed send never blocks or
+//! loses a registration: the message waits in the outbox and is retried.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use minijinja::{Environment, context};
+use qep_core::registers::correspondence::Kind;
+use qep_store::{Correspondence, Mail, NewMail, Store, StoreResult, Template};
+
+/// Mail settings (from `qep.toml` / `QEP_*`).
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    /// `smtp://host:port` (plain), `smtp://host:587?tls=required`, `smtps://user:pass@host`…
+    /// Without it, messages wait in the outbox.
+    pub smtp_url: Option<String>,
+    /// The sender, e.g. `Préfecture du Cher <ne-pas-repondre@cher.gouv.fr>`.
+    pub from: String,
+    pub poll_interval: Duration,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        MailConfig {
+            smtp_url: None,
+            from: "QeP <ne-pas-repondre@localhost>".into(),
+            poll_interval: Duration::from_secs(30),
+        }
+    }
+}
+
+/// `Auto-Submitted: auto-replied` (RFC 3834), so that vacation responders stay quiet.
+#[derive(Clone)]
+struct AutoSubmitted;
+
+impl Header for AutoSubmitted {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(AutoSubmitted)
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "auto-replied".to_owned())
+    }
+}
+
+/// The acknowledgement template for an item: key, default subject and default body.
+/// Defaults follow the Loir-et-Cher's acknowledgements (REFERENTIEL.md, source S3).
+pub fn default_template(kind: Kind) -> (&'static str, &'static str, &'static str) {
+    match kind {
+        Kind::SpecificFile => (
+            "ack.specific_file",
+            "{{ prefecture }} – votre demande {{ reference }}",
+            "Bonjour,\n\nNous avons bien reçu votre demande du {{ received_on }}, enregistrée sous la référence {{ reference }}.\n\nElle concerne un dossier particulier : nous l'avons transmise au service compétent, qui vous répondra. Le délai moyen de traitement de ce type de demande est de 5 à 10 jours ouvrés, à titre indicatif.\n\nCordialement,\n{{ prefecture }}\n\nCe message est envoyé automatiquement : merci de ne pas y répondre.\n",
+        ),
+        Kind::Complaint | Kind::Suggestion => (
+            "ack.complaint",
+            "{{ prefecture }} – votre message {{ reference }}",
+            "Bonjour,\n\nNous avons bien reçu votre {{ kind }} du {{ received_on }}, enregistrée sous la référence {{ reference }}.\n\nElle sera examinée et une réponse vous sera apportée au plus tard le {{ due_on }}. Vos remarques nous aident à améliorer l'accueil des usagers.\n\nCordialement,\n{{ prefecture }}\n\nCe message est envoyé automatiquement : merci de ne pas y répondre.\n",
+        ),
+        _ => (
+            "ack.general",
+            "{{ prefecture }} – votre demande {{ reference }}",
+            "Bonjour,\n\nNous avons bien reçu votre demande d'information du {{ received_on }}, enregistrée sous la référence {{ reference }}.\n\nElle sera examinée dans un délai de 5 jours ouvrés : vous recevrez une réponse au plus tard le {{ due_on }}.\n\nCordialement,\n{{ prefecture }}\n\nCe message est envoyé automatiquement : merci de ne pas y répondre.\n",
+        ),
+    }
+}
+
+/// The acknowledgement of `item`, written from the prefecture's template for its kind (or
+/// the default one). `None` when there is no address to write to.
+pub fn acknowledgement(
+    item: &Correspondence,
+    template: Option<&Template>,
+    prefecture: &str,
+    service: &str,
+) -> Option<NewMail> {
+    if item.requester_email.is_empty() {
+        return None;
+    }
+    let (_, default_subject, default_body) = default_template(item.kind);
+    let (subject, body) = match template {
+        Some(t) => (t.subject.as_str(), t.body.as_str()),
+        None => (default_subject, default_body),
+    };
+    let ctx = context! {
+        reference => item.reference.clone(),
+        received_on => item.received_on.format("%d/%m/%Y").to_string(),
+        due_on => item.due_on.format("%d/%m/%Y").to_string(),
+        service => service,
+        prefecture => prefecture,
+        kind => item.kind.label().to_lowercase(),
+    };
+    let env = Environment::new();
+    // A template broken by an edit falls back to the default rather than losing the message.
+    let render = |src: &str, fallback: &str| {
+        env.render_str(src, &ctx)
+            .or_else(|_| env.render_str(fallback, &ctx))
+            .unwrap_or_else(|_| fallback.to_owned())
+    };
+    Some(NewMail {
+        to: item.requester_email.clone(),
+        subject: render(subject, default_subject)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+        body: render(body, default_body),
+        correspondence_id: Some(item.id),
+    })
+}
+
+/// Waiting time before the next attempt: 1, 2, 4… minutes, at most 6 hours; after 12
+/// attempts the message is given up (it stays in the outbox, visible).
+pub fn backoff(attempts: u32) -> Option<Duration> {
+    (attempts < 12).then(|| Duration::from_secs((60u64 << attempts.min(9)).min(6 * 3600)))
+}
+
+fn build(mail: &Mail, from: &str) -> Result<Message, String> {
+    Message::builder()
+        .from(
+            from.parse()
+                .map_err(|e| format!("expéditeur « {from} » : {e}"))?,
+        )
+        .to(mail
+            .to
+            .parse()
+            .map_err(|e| format!("destinataire « {} » : {e}", mail.to))?)
+        .subject(mail.subject.clone())
+        .header(AutoSubmitted)
+        .header(ContentType::TEXT_PLAIN)
+        .body(mail.body.clone())
+        .map_err(|e| e.to_string())
+}
+
+/// Sends what is due in the outbox once; returns how many were sent.
+pub async fn send_due(store: &dyn Store, config: &MailConfig) -> StoreResult<usize> {
+    let Some(url) = &config.smtp_url else {
+        return Ok(0);
+    };
+    let transport = match AsyncSmtpTransport::<Tokio1Executor>::from_url(url) {
+        Ok(b) => b.timeout(Some(Duration::from_secs(20))).build(),
+        Err(e) => {
+            tracing::error!(error = %e, "smtp_url is not usable");
+            return Ok(0);
+        }
+    };
+    let mut sent = 0;
+    for mail in store.due_mails(Utc::now(), 50).await? {
+        let result = match build(&mail, &config.from) {
+            Ok(message) => transport
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(()) => {
+                store.mark_mail_sent(mail.id, Utc::now()).await?;
+                sent += 1;
+            }
+            Err(e) => {
+                let retry = backoff(mail.attempts + 1)
+                    .and_then(|d| chrono::Duration::from_std(d).ok())
+                    .map(|d| Utc::now() + d);
+                tracing::warn!(mail = mail.id, error = %e, retry = ?retry, "mail not sent");
+                store.mark_mail_failed(mail.id, &e, retry).await?;
+            }
+        }
+    }
+    Ok(sent)
+}
+
+/// Sends the outbox every `poll_interval`, for as long as the server runs.
+pub async fn run_outbox(store: std::sync::Arc<dyn Store>, config: MailConfig) {
+    if config.smtp_url.is_none() {
+        tracing::info!("no smtp_url: messages wait in the outbox");
+        return;
+    }
+    let mut tick = tokio::time::interval(config.poll_interval);
+    loop {
+        tick.tick().await;
+        if let Err(e) = send_due(&*store, &config).await {
+            tracing::warn!(error = %e, "outbox run failed");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_then_gives_up() {
+        assert_eq!(backoff(0), Some(Duration::from_secs(60)));
+        assert_eq!(backoff(3), Some(Duration::from_secs(480)));
+        assert_eq!(backoff(11), Some(Duration::from_secs(6 * 3600)));
+        assert_eq!(backoff(12), None);
+    }
+}

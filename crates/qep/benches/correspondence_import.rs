@@ -1,0 +1,333 @@
+//! Correspondence import benchmark: 100,000 generated rows into a fresh SQLite database
+//! (no criterion: plain `Instant` timing).
+//!
+//! Run: `cargo bench -p qep --bench correspondence_import [-- ROWS]`. Figures go in
+//! `docs/PERFORMANCE.md` (« Correspondence import »).
+//!
+//! Phases, timed apart: generating the CSV (not part of an import), reading and checking
+//! it (`qep_import`), computing deadlines and due dates with each site's calendar, and the
+//! one-transaction insert. Then the same file again (every reference present: nothing
+//! added), a year's listing as the export reads it, and the real `qep` binary end to end
+//! (`import correspondence` into another fresh database, `export correspondence` to CSV and
+//! XLSX).
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use chrono::{Days, NaiveDate};
+use qep::correspondence::Register;
+use qep_core::prefecture::{PrefectureSettings, ServiceDraft, SiteDraft};
+use qep_core::referentiel;
+use qep_store::{Actor, CorrespondenceQuery, Store};
+use qep_store_sqlite::SqliteStore;
+use qep_store_sqlite::testdb::TempDbPath;
+
+/// xorshift64*: deterministic, so every run times the same file.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+const SITES: [&str; 3] = [
+    "Préfecture du Cher",
+    "Sous-préfecture de Vierzon",
+    "Sous-préfecture de Saint-Amand-Montrond",
+];
+const SERVICES: [(&str, &str, usize); 5] = [
+    ("Accueil général", "ACC", 0),
+    ("Bureau de l'asile et du séjour des étrangers", "BASE", 0),
+    ("Bureau des usagers de la route", "BUR", 0),
+    ("Accueil de Vierzon", "SPV", 1),
+    ("Accueil de Saint-Amand-Montrond", "SPS", 2),
+];
+
+/// The `qep init` set-up (prefecture in the Cher, its main site) plus two sub-prefectures
+/// and five services, through the library.
+async fn prepared(path: &Path) -> SqliteStore {
+    let store = SqliteStore::open(path, true).await.expect("open sqlite");
+    let actor = Actor::cli();
+    let settings =
+        PrefectureSettings::new(SITES[0], "18", referentiel::DEFAULT_CODE, &[1, 2, 3, 4])
+            .expect("settings");
+    store
+        .init_prefecture(&actor, &settings)
+        .await
+        .expect("init");
+    let mut ids = Vec::new();
+    for (i, name) in SITES.iter().enumerate() {
+        let kind = if i == 0 {
+            "prefecture"
+        } else {
+            "sub_prefecture"
+        };
+        let draft = SiteDraft::new(name, kind, "").expect("site");
+        ids.push(store.insert_site(&actor, &draft).await.expect("site").id);
+    }
+    for (name, code, site) in SERVICES {
+        let draft = ServiceDraft::new(name, code, ids[site], true).expect("service");
+        store.insert_service(&actor, &draft).await.expect("service");
+    }
+    store
+}
+
+/// `rows` register items received in 2024, in the French form of the import file.
+fn generate(rows: usize) -> String {
+    const CHANNELS: [&str; 6] = [
+        "courriel",
+        "email",
+        "courrier",
+        "formulaire",
+        "urne",
+        "guichet",
+    ];
+    const KINDS: [&str; 5] = [
+        "information générale",
+        "réclamation",
+        "suggestion",
+        "collectivité",
+        "dossier particulier",
+    ];
+    let start = NaiveDate::from_ymd_opt(2024, 1, 1).expect("date");
+    let mut rng = XorShift(0x5EED_2024);
+    let mut out = String::with_capacity(rows * 160);
+    out.push_str(
+        "Référence;Canal;Type;Site;Service;Date de réception;Date de réponse;Réponse;Dans le périmètre;Objet;Demandeur;Courriel du demandeur\n",
+    );
+    for i in 0..rows {
+        let received = start + Days::new(rng.below(366));
+        let site = rng.below(3) as usize;
+        let service = match rng.below(10) {
+            0 => "",
+            n => SERVICES[(n % 5) as usize].1,
+        };
+        let answered = (rng.below(10) < 8).then(|| received + Days::new(rng.below(25)));
+        let in_scope = rng.below(20) != 0;
+        let _ = writeln!(
+            out,
+            "BENCH-{i:06};{};{};{};{service};{} {:02}:{:02};{};{};{};Demande n° {i} au sujet d'un titre;Usager {i};usager{i}@example.fr",
+            CHANNELS[rng.below(6) as usize],
+            KINDS[rng.below(5) as usize],
+            SITES[site],
+            received.format("%d/%m/%Y"),
+            8 + rng.below(10),
+            rng.below(60),
+            answered
+                .map(|d| d.format("%Y-%m-%d").to_string())
+                .unwrap_or_default(),
+            if answered.is_some() {
+                if rng.below(4) == 0 {
+                    "transmise"
+                } else {
+                    "réponse sur le fond"
+                }
+            } else {
+                ""
+            },
+            if in_scope { "oui" } else { "non" },
+        );
+    }
+    out
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.2} s", d.as_secs_f64())
+}
+
+fn rate(rows: usize, d: Duration) -> String {
+    format!("{:.0} lignes/s", rows as f64 / d.as_secs_f64())
+}
+
+fn run_qep(db: &Path, args: &[&str]) -> Duration {
+    let start = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_qep"))
+        .arg("--database")
+        .arg(db)
+        .args(args)
+        .env_remove("QEP_DATABASE_URL")
+        .env_remove("QEP_CONFIG")
+        .current_dir(std::env::temp_dir())
+        .output()
+        .expect("run qep");
+    let took = start.elapsed();
+    assert!(
+        out.status.success(),
+        "qep {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    print!("    {}", String::from_utf8_lossy(&out.stdout));
+    took
+}
+
+async fn bench(rows: usize) {
+    let db = TempDbPath::new();
+    let store = prepared(&db.0).await;
+    let today = qep::correspondence::today();
+
+    let t = Instant::now();
+    let csv = generate(rows);
+    let generated = t.elapsed();
+    let dir = std::env::temp_dir().join(format!("qep-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("registre.csv");
+    std::fs::write(&file, &csv).expect("write");
+    let name = file.display().to_string();
+    println!(
+        "{rows} lignes, {:.1} Mo ({name}), générées en {}",
+        csv.len() as f64 / 1e6,
+        secs(generated)
+    );
+
+    let total = Instant::now();
+    let t = Instant::now();
+    let register = Register::load(&store, today).await.expect("register");
+    let loaded = t.elapsed();
+    let t = Instant::now();
+    let bytes = std::fs::read(&file).expect("read");
+    let items = register.check(&name, &bytes, today).expect("valid file");
+    let parsed = t.elapsed();
+    let t = Instant::now();
+    let new = register.with_due_dates(&name, &items).expect("due dates");
+    let due = t.elapsed();
+    let t = Instant::now();
+    let added = store
+        .insert_correspondence(&Actor::cli(), &new)
+        .await
+        .expect("insert");
+    let inserted = t.elapsed();
+    let total = total.elapsed();
+    assert_eq!(added.len(), rows);
+
+    let t = Instant::now();
+    let again = store
+        .insert_correspondence(&Actor::cli(), &new)
+        .await
+        .expect("insert again");
+    let reinserted = t.elapsed();
+    assert!(again.is_empty());
+
+    let t = Instant::now();
+    let listed = store
+        .list_correspondence(&CorrespondenceQuery {
+            received_from: NaiveDate::from_ymd_opt(2024, 1, 1),
+            received_to: NaiveDate::from_ymd_opt(2024, 12, 31),
+            limit: u32::MAX,
+            ..Default::default()
+        })
+        .await
+        .expect("list");
+    let listing = t.elapsed();
+    assert_eq!(listed.len(), rows);
+    store.close().await;
+
+    println!("Bibliothèque (une base SQLite neuve) :");
+    println!("  préfecture, sites, calendriers      {}", secs(loaded));
+    println!(
+        "  lecture + contrôle du fichier       {}  ({})",
+        secs(parsed),
+        rate(rows, parsed)
+    );
+    println!(
+        "  délais et échéances                 {}  ({})",
+        secs(due),
+        rate(rows, due)
+    );
+    println!(
+        "  insertion (une transaction)         {}  ({})",
+        secs(inserted),
+        rate(rows, inserted)
+    );
+    println!(
+        "  total de l'import                   {}  ({})",
+        secs(total),
+        rate(rows, total)
+    );
+    println!(
+        "  même fichier à nouveau (0 ajout)    {}  ({})",
+        secs(reinserted),
+        rate(rows, reinserted)
+    );
+    println!(
+        "  lecture d'une année (export)        {}  ({})",
+        secs(listing),
+        rate(rows, listing)
+    );
+
+    let fresh = TempDbPath::new();
+    prepared(&fresh.0).await.close().await;
+    println!("Binaire qep (processus complet) :");
+    let import = run_qep(&fresh.0, &["import", "correspondence", &name]);
+    println!(
+        "  qep import correspondence           {}  ({})",
+        secs(import),
+        rate(rows, import)
+    );
+    let out_csv = dir.join("export.csv").display().to_string();
+    let export_csv = run_qep(
+        &fresh.0,
+        &[
+            "export",
+            "correspondence",
+            "--year",
+            "2024",
+            "--output",
+            &out_csv,
+        ],
+    );
+    println!(
+        "  qep export correspondence (CSV)     {}  ({})",
+        secs(export_csv),
+        rate(rows, export_csv)
+    );
+    let out_xlsx = dir.join("export.xlsx").display().to_string();
+    let export_xlsx = run_qep(
+        &fresh.0,
+        &[
+            "export",
+            "correspondence",
+            "--year",
+            "2024",
+            "--output",
+            &out_xlsx,
+        ],
+    );
+    println!(
+        "  qep export correspondence (XLSX)    {}  ({})",
+        secs(export_xlsx),
+        rate(rows, export_xlsx)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; run in test mode (`cargo test --all-targets`), a
+    // thousand rows are enough to see it work.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let default = if args.iter().any(|a| a == "--bench") {
+        100_000
+    } else {
+        1_000
+    };
+    let rows = args
+        .iter()
+        .find_map(|a| a.parse::<usize>().ok())
+        .unwrap_or(default);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(bench(rows));
+}

@@ -1,0 +1,502 @@
+//! `qep import correspondence` and `qep export correspondence`: the correspondence register
+//! in and out of files. The file format and the rules are in `docs/REGISTERS.md`.
+//!
+//! Import: the file is read and checked whole by `qep_import::correspondence`, due dates are
+//! computed with each site's working-day calendar, then everything goes to the store in one
+//! transaction; items whose reference is already registered are skipped, so the same file
+//! imported twice adds nothing.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{Datelike as _, NaiveDate, NaiveDateTime, Timelike as _, Utc};
+use qep_core::calendar::{Territory, WorkingCalendar};
+use qep_core::ids::{ServiceId, SiteId};
+use qep_core::prefecture::{Service, Site};
+use qep_core::referentiel;
+use qep_core::registers::correspondence::deadline_days;
+use qep_import::correspondence::{self as import, ParsedItem};
+use qep_store::{Actor, Correspondence, CorrespondenceQuery, NewCorrespondence, Store};
+
+use crate::config::Config;
+use crate::db::DatabaseUrl;
+use crate::error::{CliError, CliResult};
+
+/// Today in Paris.
+pub fn today() -> NaiveDate {
+    qep_core::time::to_paris(Utc::now()).date()
+}
+
+/// What the register needs of the prefecture: its sites and services (to resolve names),
+/// each site's working-day calendar as of today, and the module 4 letter deadline.
+pub struct Register {
+    sites: Vec<Site>,
+    services: Vec<Service>,
+    site_keys: HashMap<String, SiteId>,
+    service_keys: HashMap<String, ServiceId>,
+    calendars: HashMap<SiteId, WorkingCalendar>,
+    letter_days: u32,
+}
+
+impl Register {
+    /// `today` decides which calendar settings apply (those recorded by then, not withdrawn).
+    pub async fn load(store: &dyn Store, today: NaiveDate) -> CliResult<Register> {
+        let prefecture = store.find_prefecture().await?.ok_or_else(|| {
+            CliError::Input(
+                "la base ne contient aucune préfecture : lancez d'abord « qep init --name … --department … »"
+                    .into(),
+            )
+        })?;
+        let territory = Territory::of(prefecture.department);
+        // Module 4 letters: the deadline of the référentiel version in force (as the web does).
+        let letter_days = referentiel::find(&prefecture.scope.referentiel)
+            .and_then(|r| r.indicator("m4.letter.on_time"))
+            .and_then(|d| d.deadline_working_days)
+            .unwrap_or(15);
+        let sites = store.list_sites().await?;
+        let services = store.list_services().await?;
+        let mut calendars = HashMap::new();
+        for site in &sites {
+            let settings = store.site_calendar(site.id).await?.settings().as_of(today);
+            calendars.insert(site.id, WorkingCalendar::new(territory, &settings));
+        }
+        let mut site_keys = HashMap::new();
+        for s in &sites {
+            site_keys.insert(s.id.to_string(), s.id);
+            site_keys.insert(import::key(&s.name), s.id);
+        }
+        let mut service_keys = HashMap::new();
+        for s in &services {
+            service_keys.insert(s.id.to_string(), s.id);
+            service_keys.insert(import::key(&s.name), s.id);
+            if !s.code.is_empty() {
+                service_keys.insert(import::key(&s.code), s.id);
+            }
+        }
+        Ok(Register {
+            sites,
+            services,
+            site_keys,
+            service_keys,
+            calendars,
+            letter_days,
+        })
+    }
+
+    fn calendar(&self, site: SiteId) -> CliResult<&WorkingCalendar> {
+        self.calendars
+            .get(&site)
+            .ok_or_else(|| CliError::Runtime(format!("site {site} sans calendrier")))
+    }
+
+    fn site_name(&self, id: SiteId) -> String {
+        self.sites
+            .iter()
+            .find(|s| s.id == id)
+            .map_or_else(|| id.to_string(), |s| s.name.clone())
+    }
+
+    /// The service's code, or its name when it has none: what the importer resolves.
+    fn service_name(&self, id: Option<ServiceId>) -> String {
+        id.map_or_else(String::new, |id| {
+            self.services.iter().find(|s| s.id == id).map_or_else(
+                || id.to_string(),
+                |s| {
+                    if s.code.is_empty() {
+                        s.name.clone()
+                    } else {
+                        s.code.clone()
+                    }
+                },
+            )
+        })
+    }
+
+    /// Reads and checks a file; every error as one line.
+    pub fn check(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        today: NaiveDate,
+    ) -> Result<Vec<ParsedItem>, Vec<String>> {
+        let table = qep_import::table::read(name, bytes).map_err(|e| vec![e.to_string()])?;
+        let known_sites: Vec<String> = self
+            .sites
+            .iter()
+            .map(|s| format!("{} ({})", s.name, s.id))
+            .collect();
+        let mut known_services: Vec<&str> = self
+            .services
+            .iter()
+            .map(|s| {
+                if s.code.is_empty() {
+                    s.name.as_str()
+                } else {
+                    s.code.as_str()
+                }
+            })
+            .collect();
+        if known_services.len() > 20 {
+            known_services.truncate(20);
+            known_services.push("…");
+        }
+        let known_services = if known_services.is_empty() {
+            "aucun service enregistré".to_owned()
+        } else {
+            known_services.join(", ")
+        };
+        let site = |raw: &str| self.site_keys.get(&import::key(raw)).copied();
+        let service = |raw: &str| self.service_keys.get(&import::key(raw)).copied();
+        let ctx = import::Context {
+            site: &site,
+            service: &service,
+            known_sites: &known_sites.join(", "),
+            known_services: &known_services,
+            today,
+        };
+        import::parse(&table, &ctx)
+            .map_err(|errors| errors.iter().map(ToString::to_string).collect())
+    }
+
+    /// The items with their deadline and due date, computed with their site's calendar.
+    pub fn with_due_dates(
+        &self,
+        file: &str,
+        items: &[ParsedItem],
+    ) -> CliResult<Vec<NewCorrespondence>> {
+        items
+            .iter()
+            .map(|item| {
+                let days = deadline_days(item.channel, item.kind, self.letter_days);
+                let due_on = self
+                    .calendar(item.site)?
+                    .due_date(item.received_on, days)
+                    .map_err(|e| CliError::Input(format!("{file}, ligne {} : {e}", item.line)))?;
+                Ok(NewCorrespondence {
+                    reference: Some(item.reference.clone()),
+                    channel: item.channel,
+                    kind: item.kind,
+                    site: item.site,
+                    service: item.service,
+                    received_at: item.received_at,
+                    received_on: item.received_on,
+                    deadline_days: days,
+                    due_on,
+                    requester_name: item.requester_name.clone(),
+                    requester_email: item.requester_email.clone(),
+                    requester_address: item.requester_address.clone(),
+                    subject: item.subject.clone(),
+                    in_scope: item.in_scope,
+                    out_of_scope: item.out_of_scope,
+                    answered_on: item.answered_on,
+                    answer: item.answer,
+                })
+            })
+            .collect()
+    }
+}
+
+async fn open(config: &Config) -> CliResult<Arc<dyn Store>> {
+    DatabaseUrl::parse(&config.database_url)?.open().await
+}
+
+/// `qep import correspondence FILE [--dry-run]`.
+pub async fn import(config: &Config, path: &Path, dry_run: bool) -> CliResult {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path)
+        .map_err(|e| CliError::Input(format!("{name} : lecture impossible ({e})")))?;
+    let store = open(config).await?;
+    let today = today();
+    let register = Register::load(&*store, today).await?;
+    let items = match register.check(&name, &bytes, today) {
+        Ok(items) => items,
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("qep : {e}");
+            }
+            let count = if errors.len() >= import::MAX_ERRORS {
+                format!("au moins {} erreurs", errors.len())
+            } else {
+                format!("{} erreur(s)", errors.len())
+            };
+            return Err(CliError::Input(format!(
+                "{name} : {count}, rien n'a été importé"
+            )));
+        }
+    };
+    let items = register.with_due_dates(&name, &items)?;
+    if dry_run {
+        println!(
+            "{name} : {} élément(s) valide(s), rien n'a été enregistré (--dry-run).",
+            items.len()
+        );
+        return Ok(());
+    }
+    let added = store.insert_correspondence(&Actor::cli(), &items).await?;
+    println!(
+        "{name} : {} élément(s) ajouté(s), {} déjà présent(s)",
+        added.len(),
+        items.len() - added.len()
+    );
+    Ok(())
+}
+
+/// The export's columns: the importer's first (so an export re-imports), then what was
+/// computed. Requesters' names and addresses are personal data and stay in the database.
+pub const EXPORT_COLUMNS: [&str; 14] = [
+    "reference",
+    "channel",
+    "kind",
+    "site",
+    "service",
+    "received_at",
+    "answered_at",
+    "answer",
+    "in_scope",
+    "out_of_scope_reason",
+    "subject",
+    "due_on",
+    "response_working_days",
+    "on_time",
+];
+
+/// One exported item, typed: the CSV writes text, the workbook real dates and numbers.
+struct ExportRow {
+    reference: String,
+    channel: &'static str,
+    kind: &'static str,
+    site: String,
+    service: String,
+    /// Paris time.
+    received_at: NaiveDateTime,
+    answered_on: Option<NaiveDate>,
+    answer: Option<&'static str>,
+    in_scope: bool,
+    out_of_scope: Option<&'static str>,
+    subject: String,
+    due_on: NaiveDate,
+    response_working_days: Option<u32>,
+    /// `None` while an item is unanswered and not yet due, or unanswered and out of scope.
+    on_time: Option<bool>,
+}
+
+fn export_row(
+    register: &Register,
+    item: &Correspondence,
+    today: NaiveDate,
+) -> CliResult<ExportRow> {
+    let response_working_days = match item.answered_on {
+        Some(a) => Some(
+            register
+                .calendar(item.site)?
+                .working_days_between(item.received_on, a)
+                .map_err(|e| CliError::Runtime(format!("{} : {e}", item.reference)))?,
+        ),
+        None => None,
+    };
+    let on_time = match item.answered_on {
+        Some(a) => Some(a <= item.due_on),
+        // Late once past due, as the register pages say; out-of-scope items are never late.
+        None if item.in_scope && item.due_on < today => Some(false),
+        None => None,
+    };
+    Ok(ExportRow {
+        reference: item.reference.clone(),
+        channel: item.channel.as_str(),
+        kind: item.kind.as_str(),
+        site: register.site_name(item.site),
+        service: register.service_name(item.service),
+        received_at: qep_core::time::to_paris(item.received_at),
+        answered_on: item.answered_on,
+        answer: item.answer.map(|a| a.as_str()),
+        in_scope: item.in_scope,
+        out_of_scope: item.out_of_scope.map(|o| o.as_str()),
+        subject: item.subject.clone(),
+        due_on: item.due_on,
+        response_working_days,
+        on_time,
+    })
+}
+
+fn oui_non(b: bool) -> &'static str {
+    if b { "oui" } else { "non" }
+}
+
+/// `2024-05-03 10:15`, with the seconds only when there are some.
+fn local_text(t: NaiveDateTime) -> String {
+    if t.second() == 0 {
+        t.format("%Y-%m-%d %H:%M").to_string()
+    } else {
+        t.format("%Y-%m-%d %H:%M:%S").to_string()
+    }
+}
+
+fn write_csv(rows: &[ExportRow], comma: bool) -> CliResult<Vec<u8>> {
+    let mut out = Vec::new();
+    if !comma {
+        // French Excel reads `;` files as UTF-8 only with the byte order mark.
+        out.extend_from_slice(b"\xEF\xBB\xBF");
+    }
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(if comma { b',' } else { b';' })
+        .from_writer(out);
+    let err = |e: csv::Error| CliError::Runtime(e.to_string());
+    w.write_record(EXPORT_COLUMNS).map_err(err)?;
+    for r in rows {
+        w.write_record([
+            r.reference.as_str(),
+            r.channel,
+            r.kind,
+            &r.site,
+            &r.service,
+            &local_text(r.received_at),
+            &r.answered_on.map(|d| d.to_string()).unwrap_or_default(),
+            r.answer.unwrap_or_default(),
+            oui_non(r.in_scope),
+            r.out_of_scope.unwrap_or_default(),
+            &r.subject,
+            &r.due_on.to_string(),
+            &r.response_working_days
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            r.on_time.map(oui_non).unwrap_or_default(),
+        ])
+        .map_err(err)?;
+    }
+    w.into_inner().map_err(|e| CliError::Runtime(e.to_string()))
+}
+
+fn excel_date(d: NaiveDate) -> Result<rust_xlsxwriter::ExcelDateTime, rust_xlsxwriter::XlsxError> {
+    rust_xlsxwriter::ExcelDateTime::from_ymd(
+        u16::try_from(d.year()).unwrap_or(1900),
+        u8::try_from(d.month()).unwrap_or(1),
+        u8::try_from(d.day()).unwrap_or(1),
+    )
+}
+
+fn excel_datetime(
+    t: NaiveDateTime,
+) -> Result<rust_xlsxwriter::ExcelDateTime, rust_xlsxwriter::XlsxError> {
+    excel_date(t.date())?.and_hms(
+        u16::try_from(t.hour()).unwrap_or(0),
+        u8::try_from(t.minute()).unwrap_or(0),
+        t.second(),
+    )
+}
+
+fn write_xlsx(rows: &[ExportRow], year: i32) -> CliResult<Vec<u8>> {
+    use rust_xlsxwriter::{Format, Workbook, XlsxError};
+    let build = || -> Result<Vec<u8>, XlsxError> {
+        let mut workbook = Workbook::new();
+        let sheet = workbook.add_worksheet();
+        sheet.set_name(format!("Registre {year}"))?;
+        let bold = Format::new().set_bold();
+        let date = Format::new().set_num_format("dd/mm/yyyy");
+        let datetime = Format::new().set_num_format("dd/mm/yyyy hh:mm");
+        for (c, name) in (0u16..).zip(EXPORT_COLUMNS) {
+            sheet.write_string_with_format(0, c, name, &bold)?;
+        }
+        sheet.set_freeze_panes(1, 0)?;
+        for (r, row) in (1u32..).zip(rows) {
+            sheet.write_string(r, 0, &row.reference)?;
+            sheet.write_string(r, 1, row.channel)?;
+            sheet.write_string(r, 2, row.kind)?;
+            sheet.write_string(r, 3, &row.site)?;
+            sheet.write_string(r, 4, &row.service)?;
+            sheet.write_datetime_with_format(r, 5, &excel_datetime(row.received_at)?, &datetime)?;
+            if let Some(d) = row.answered_on {
+                sheet.write_datetime_with_format(r, 6, &excel_date(d)?, &date)?;
+            }
+            if let Some(a) = row.answer {
+                sheet.write_string(r, 7, a)?;
+            }
+            sheet.write_boolean(r, 8, row.in_scope)?;
+            if let Some(o) = row.out_of_scope {
+                sheet.write_string(r, 9, o)?;
+            }
+            if !row.subject.is_empty() {
+                sheet.write_string(r, 10, &row.subject)?;
+            }
+            sheet.write_datetime_with_format(r, 11, &excel_date(row.due_on)?, &date)?;
+            if let Some(n) = row.response_working_days {
+                sheet.write_number(r, 12, f64::from(n))?;
+            }
+            if let Some(b) = row.on_time {
+                sheet.write_boolean(r, 13, b)?;
+            }
+        }
+        let last_row = u32::try_from(rows.len()).unwrap_or(u32::MAX);
+        sheet.autofilter(0, 0, last_row, 13)?;
+        for (c, width) in (0u16..).zip([13, 11, 20, 24, 10, 17, 12, 12, 9, 18, 40, 12, 12, 9]) {
+            sheet.set_column_width(c, width)?;
+        }
+        workbook.save_to_buffer()
+    };
+    build().map_err(|e| CliError::Runtime(format!("classeur XLSX : {e}")))
+}
+
+/// `qep export correspondence --year Y --output F.csv|F.xlsx [--csv-comma]`.
+pub async fn export(config: &Config, year: i32, output: &Path, csv_comma: bool) -> CliResult {
+    if !(1990..=2100).contains(&year) {
+        return Err(CliError::Input(format!(
+            "--year : année « {year} » hors de 1990 à 2100"
+        )));
+    }
+    let extension = output
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_lowercase)
+        .unwrap_or_default();
+    let xlsx = match extension.as_str() {
+        "csv" => false,
+        "xlsx" => true,
+        other => {
+            return Err(CliError::Input(format!(
+                "--output : extension « {other} » de {} non prise en charge (attendu : .csv ou .xlsx)",
+                output.display()
+            )));
+        }
+    };
+    let store = open(config).await?;
+    let today = today();
+    let register = Register::load(&*store, today).await?;
+    let (from, to) = match (
+        NaiveDate::from_ymd_opt(year, 1, 1),
+        NaiveDate::from_ymd_opt(year, 12, 31),
+    ) {
+        (Some(f), Some(t)) => (f, t),
+        _ => {
+            return Err(CliError::Input(format!(
+                "--year : année « {year} » invalide"
+            )));
+        }
+    };
+    let mut items = store
+        .list_correspondence(&CorrespondenceQuery {
+            received_from: Some(from),
+            received_to: Some(to),
+            limit: u32::MAX,
+            ..Default::default()
+        })
+        .await?;
+    items.sort_by(|a, b| (a.received_at, &a.reference).cmp(&(b.received_at, &b.reference)));
+    let rows = items
+        .iter()
+        .map(|i| export_row(&register, i, today))
+        .collect::<CliResult<Vec<_>>>()?;
+    let bytes = if xlsx {
+        write_xlsx(&rows, year)?
+    } else {
+        write_csv(&rows, csv_comma)?
+    };
+    std::fs::write(output, bytes).map_err(|e| {
+        CliError::Runtime(format!("{} : écriture impossible ({e})", output.display()))
+    })?;
+    println!(
+        "{} : {} élément(s) reçu(s) en {year} exporté(s).",
+        output.display(),
+        rows.len()
+    );
+    Ok(())
+}
