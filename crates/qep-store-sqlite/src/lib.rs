@@ -94,7 +94,8 @@ pub const MIGRATIONS: &[MigrationFile] = qep_store::migration_files![
     "0003_indicators.sql",
     "0004_correspondence.sql",
     "0005_mail.sql",
-    "0006_sampling.sql"
+    "0006_sampling.sql",
+    "0007_log_registers.sql"
 ];
 
 /// Migrations are embedded with `include_str!` rather than sqlx's `migrate!` macro, which

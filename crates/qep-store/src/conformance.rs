@@ -964,3 +964,74 @@ pub async fn outbox_and_templates(store: &dyn Store) {
         ("Sujet 2", "Corps 2")
     );
 }
+
+pub async fn log_registers(store: &dyn Store) {
+    use chrono::NaiveDate;
+    use qep_core::registers::log::{LogEntry, LogRegister};
+    let d = |m, day| NaiveDate::from_ymd_opt(2024, m, day).expect("date");
+    let actor = Actor::cli();
+    let site = store
+        .insert_site(
+            &actor,
+            &SiteDraft::new("Préfecture", "prefecture", "").expect("site"),
+        )
+        .await
+        .expect("site");
+    let meeting = LogEntry {
+        register: LogRegister::OfficialsMeetings,
+        started_on: d(5, 2),
+        first_on: None,
+        second_on: None,
+        category: String::new(),
+        minutes: None,
+        label: "Maire d'Argentan".into(),
+        flag: None,
+    };
+    let id = store
+        .insert_log_entry(&actor, site.id, None, &meeting)
+        .await
+        .expect("insert");
+    let visit = LogEntry {
+        register: LogRegister::PanVisits,
+        started_on: d(5, 3),
+        category: "titles".into(),
+        minutes: Some(25),
+        flag: Some(true),
+        label: "dossier déposé".into(),
+        ..meeting.clone()
+    };
+    store
+        .insert_log_entry(&actor, site.id, None, &visit)
+        .await
+        .expect("insert");
+    assert_eq!(
+        store
+            .insert_log_entry(&actor, SiteId(999), None, &visit)
+            .await,
+        Err(StoreError::NotFound("site ou service"))
+    );
+    store
+        .update_log_dates(&actor, id, Some(d(5, 6)), Some(d(5, 15)))
+        .await
+        .expect("update");
+    let got = store.get_log_entry(id).await.expect("get");
+    assert_eq!(
+        (got.entry.first_on, got.entry.second_on),
+        (Some(d(5, 6)), Some(d(5, 15)))
+    );
+    let meetings = store
+        .list_log_entries(Some(LogRegister::OfficialsMeetings), d(1, 1), d(12, 31))
+        .await
+        .expect("list");
+    assert_eq!(meetings.len(), 1);
+    let all = store
+        .list_log_entries(None, d(1, 1), d(12, 31))
+        .await
+        .expect("list");
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[1].entry, visit);
+    assert_eq!(
+        store.update_log_dates(&actor, 4242, None, None).await,
+        Err(StoreError::NotFound("entrée du registre"))
+    );
+}

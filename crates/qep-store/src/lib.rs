@@ -20,6 +20,7 @@ use qep_core::ids::{ServiceId, SiteId, UserId};
 use qep_core::indicators::Comparator;
 use qep_core::prefecture::{PrefectureSettings, Service, ServiceDraft, Site, SiteDraft};
 use qep_core::registers::correspondence::{AnswerType, Channel, Kind as ItemKind, OutOfScope};
+use qep_core::registers::log::{LogEntry, LogRegister};
 
 #[cfg(feature = "testing")]
 pub mod conformance;
@@ -343,6 +344,15 @@ pub struct Template {
 /// Builds the acknowledgement of a just-registered item (it needs the reference).
 pub type AckBuilder = Box<dyn FnOnce(&Correspondence) -> Option<NewMail> + Send>;
 
+/// A log register entry as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredLogEntry {
+    pub id: i64,
+    pub site: SiteId,
+    pub service: Option<ServiceId>,
+    pub entry: LogEntry,
+}
+
 /// Which items to list.
 #[derive(Debug, Clone, Default)]
 pub struct CorrespondenceQuery {
@@ -540,6 +550,30 @@ pub trait Store: Send + Sync + 'static {
         end: NaiveDate,
     ) -> StoreResult<()>;
     async fn remove_sampled_week(&self, actor: &Actor, start: NaiveDate) -> StoreResult<()>;
+
+    async fn insert_log_entry(
+        &self,
+        actor: &Actor,
+        site: SiteId,
+        service: Option<ServiceId>,
+        entry: &LogEntry,
+    ) -> StoreResult<i64>;
+    /// Records the later dates of an entry (a meeting fixed, then held; an update published).
+    async fn update_log_dates(
+        &self,
+        actor: &Actor,
+        id: i64,
+        first_on: Option<NaiveDate>,
+        second_on: Option<NaiveDate>,
+    ) -> StoreResult<()>;
+    async fn get_log_entry(&self, id: i64) -> StoreResult<StoredLogEntry>;
+    /// Entries started in [from, to]; every register when `register` is `None`.
+    async fn list_log_entries(
+        &self,
+        register: Option<LogRegister>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<StoredLogEntry>>;
 
     /// In-scope items received in [from, to], for the indicator engine.
     async fn register_rows(&self, from: NaiveDate, to: NaiveDate) -> StoreResult<Vec<RegisterRow>>;

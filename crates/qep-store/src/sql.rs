@@ -215,6 +215,32 @@ macro_rules! impl_sql_store {
                 Ok(id)
             }
 
+            fn log_from_row(
+                row: &<$db as ::sqlx::Database>::Row,
+            ) -> $crate::StoreResult<$crate::StoredLogEntry> {
+                use ::sqlx::Row as _;
+                let get_err = |e: ::sqlx::Error| $crate::StoreError::Corrupt(e.to_string());
+                let register: String = row.try_get("register").map_err(get_err)?;
+                let minutes: Option<i32> = row.try_get("minutes").map_err(get_err)?;
+                let service: Option<i64> = row.try_get("service_id").map_err(get_err)?;
+                Ok($crate::StoredLogEntry {
+                    id: row.try_get("id").map_err(get_err)?,
+                    site: ::qep_core::ids::SiteId(row.try_get("site_id").map_err(get_err)?),
+                    service: service.map(::qep_core::ids::ServiceId),
+                    entry: ::qep_core::registers::log::LogEntry {
+                        register: ::qep_core::registers::log::LogRegister::parse(&register)
+                            .ok_or_else(|| $crate::StoreError::Corrupt(format!("registre « {register} »")))?,
+                        started_on: row.try_get("started_on").map_err(get_err)?,
+                        first_on: row.try_get("first_on").map_err(get_err)?,
+                        second_on: row.try_get("second_on").map_err(get_err)?,
+                        category: row.try_get("category").map_err(get_err)?,
+                        minutes: minutes.and_then(|m| u32::try_from(m).ok()),
+                        label: row.try_get("label").map_err(get_err)?,
+                        flag: row.try_get("flag").map_err(get_err)?,
+                    },
+                })
+            }
+
             async fn next_reference(
                 tx: &mut ::sqlx::Transaction<'_, $db>,
                 year: i32,
@@ -1844,6 +1870,122 @@ macro_rules! impl_sql_store {
                 Self::audit_tx(&mut tx, actor, "sampling.remove", "échantillonnage".into(), format!("semaine du {start}"))
                     .await?;
                 Self::commit(tx).await
+            }
+
+            async fn insert_log_entry(
+                &self,
+                actor: &$crate::Actor,
+                site: ::qep_core::ids::SiteId,
+                service: Option<::qep_core::ids::ServiceId>,
+                e: &::qep_core::registers::log::LogEntry,
+            ) -> $crate::StoreResult<i64> {
+                let mut tx = self.begin().await?;
+                let (id,): (i64,) = ::sqlx::query_as(
+                    "INSERT INTO log_entries (register, site_id, service_id, started_on, first_on, \
+                     second_on, category, minutes, label, flag, recorded_by, recorded_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+                )
+                .bind(e.register.as_str())
+                .bind(site.0)
+                .bind(service.map(|s| s.0))
+                .bind(e.started_on)
+                .bind(e.first_on)
+                .bind(e.second_on)
+                .bind(&e.category)
+                .bind(e.minutes.and_then(|m| i32::try_from(m).ok()))
+                .bind(&e.label)
+                .bind(e.flag)
+                .bind(&actor.label)
+                .bind(::chrono::Utc::now())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|err| {
+                    Self::violation(
+                        err,
+                        $crate::sql::OnViolation {
+                            foreign_key: $crate::StoreError::NotFound("site ou service"),
+                            ..$crate::sql::OnViolation::GENERIC
+                        },
+                    )
+                })?;
+                Self::audit_tx(
+                    &mut tx,
+                    actor,
+                    "log.add",
+                    e.register.label().to_owned(),
+                    format!("{} {}", e.started_on, e.label),
+                )
+                .await?;
+                Self::commit(tx).await?;
+                Ok(id)
+            }
+
+            async fn update_log_dates(
+                &self,
+                actor: &$crate::Actor,
+                id: i64,
+                first_on: Option<::chrono::NaiveDate>,
+                second_on: Option<::chrono::NaiveDate>,
+            ) -> $crate::StoreResult<()> {
+                let mut tx = self.begin().await?;
+                let register: Option<(String,)> = ::sqlx::query_as(
+                    "UPDATE log_entries SET first_on = $1, second_on = $2 WHERE id = $3 RETURNING register",
+                )
+                .bind(first_on)
+                .bind(second_on)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(Self::map_err)?;
+                let (register,) = register.ok_or($crate::StoreError::NotFound("entrée du registre"))?;
+                Self::audit_tx(
+                    &mut tx,
+                    actor,
+                    "log.update",
+                    register,
+                    format!("entrée {id} : {first_on:?} / {second_on:?}"),
+                )
+                .await?;
+                Self::commit(tx).await
+            }
+
+            async fn get_log_entry(&self, id: i64) -> $crate::StoreResult<$crate::StoredLogEntry> {
+                let row = ::sqlx::query("SELECT * FROM log_entries WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(self.pool())
+                    .await
+                    .map_err(Self::map_err)?
+                    .ok_or($crate::StoreError::NotFound("entrée du registre"))?;
+                Self::log_from_row(&row)
+            }
+
+            async fn list_log_entries(
+                &self,
+                register: Option<::qep_core::registers::log::LogRegister>,
+                from: ::chrono::NaiveDate,
+                to: ::chrono::NaiveDate,
+            ) -> $crate::StoreResult<Vec<$crate::StoredLogEntry>> {
+                let rows = match register {
+                    Some(r) => ::sqlx::query(
+                        "SELECT * FROM log_entries WHERE register = $1 AND started_on >= $2 \
+                         AND started_on <= $3 ORDER BY started_on DESC, id DESC",
+                    )
+                    .bind(r.as_str())
+                    .bind(from)
+                    .bind(to)
+                    .fetch_all(self.pool())
+                    .await,
+                    None => ::sqlx::query(
+                        "SELECT * FROM log_entries WHERE started_on >= $1 AND started_on <= $2 \
+                         ORDER BY started_on, id",
+                    )
+                    .bind(from)
+                    .bind(to)
+                    .fetch_all(self.pool())
+                    .await,
+                }
+                .map_err(Self::map_err)?;
+                rows.iter().map(Self::log_from_row).collect()
             }
 
             async fn register_rows(

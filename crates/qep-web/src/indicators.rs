@@ -20,6 +20,7 @@ use qep_core::indicators::{
 };
 use qep_core::referentiel;
 use qep_core::registers::correspondence::{feeds, indicator_family};
+use qep_core::registers::log::{LogEntry, dates_for};
 use qep_store::{Actor, Store, StoreError, StoreResult};
 use serde::{Deserialize, Serialize};
 
@@ -277,10 +278,12 @@ pub async fn results(
     })
 }
 
-/// The correspondence register's items of two years, grouped by site with each site's
-/// calendar (as of the computation day), ready for the engine.
+/// The registers' items of two years (correspondence and the log registers), with each
+/// site's calendar (as of the computation day), ready for the engine.
 struct RegisterData {
-    sites: Vec<(WorkingCalendar, Vec<(&'static str, ItemRecord)>)>,
+    calendars: BTreeMap<i64, WorkingCalendar>,
+    correspondence: Vec<(i64, &'static str, ItemRecord)>,
+    logs: Vec<(i64, LogEntry)>,
     /// Sampled weeks are declared: indicators that allow it count sampled items only.
     sampling: bool,
 }
@@ -292,28 +295,29 @@ impl RegisterData {
         site: Option<SiteId>,
         as_of: chrono::NaiveDate,
     ) -> StoreResult<RegisterData> {
+        let mut data = RegisterData {
+            calendars: BTreeMap::new(),
+            correspondence: Vec::new(),
+            logs: Vec::new(),
+            sampling: false,
+        };
         let (Some(from), Some(to)) = (
             chrono::NaiveDate::from_ymd_opt(year - 1, 1, 1),
             chrono::NaiveDate::from_ymd_opt(year, 12, 31),
         ) else {
-            return Ok(RegisterData {
-                sites: Vec::new(),
-                sampling: false,
-            });
+            return Ok(data);
         };
-        let rows = store.register_rows(from, to).await?;
         let weeks = store.list_sampled_weeks().await?;
         let sampled = |d: chrono::NaiveDate| weeks.iter().any(|(a, b)| *a <= d && d <= *b);
-        let territory = store
-            .find_prefecture()
-            .await?
-            .map_or(Territory::Metropole, |p| Territory::of(p.department));
-        let mut by_site: BTreeMap<i64, Vec<(&'static str, ItemRecord)>> = BTreeMap::new();
-        for r in rows.iter().filter(|r| site.is_none_or(|s| s == r.site)) {
-            let Some(family) = indicator_family(r.channel, r.kind) else {
+        data.sampling = !weeks.is_empty();
+        let wanted = |s: SiteId| site.is_none_or(|w| w == s);
+        for r in store.register_rows(from, to).await? {
+            let Some(family) = indicator_family(r.channel, r.kind).filter(|_| wanted(r.site))
+            else {
                 continue;
             };
-            by_site.entry(r.site.0).or_default().push((
+            data.correspondence.push((
+                r.site.0,
                 family,
                 ItemRecord {
                     received: r.received_on,
@@ -323,38 +327,75 @@ impl RegisterData {
                 },
             ));
         }
-        let mut sites = Vec::new();
-        for (site_id, items) in by_site {
+        for e in store.list_log_entries(None, from, to).await? {
+            if wanted(e.site) {
+                data.logs.push((e.site.0, e.entry));
+            }
+        }
+        let territory = store
+            .find_prefecture()
+            .await?
+            .map_or(Territory::Metropole, |p| Territory::of(p.department));
+        let sites: std::collections::BTreeSet<i64> = data
+            .correspondence
+            .iter()
+            .map(|(s, _, _)| *s)
+            .chain(data.logs.iter().map(|(s, _)| *s))
+            .collect();
+        for site_id in sites {
             let settings = store
                 .site_calendar(SiteId(site_id))
                 .await?
                 .settings()
                 .as_of(as_of);
-            sites.push((WorkingCalendar::new(territory, &settings), items));
+            data.calendars
+                .insert(site_id, WorkingCalendar::new(territory, &settings));
         }
-        Ok(RegisterData {
-            sites,
-            sampling: !weeks.is_empty(),
-        })
+        Ok(data)
     }
 
-    /// The register's result for `def` over `period`, pooled across sites; `None` when the
-    /// register has no item for it (entered values then apply).
+    /// The items of one site that count in `def`.
+    fn records(&self, def: &IndicatorDef, site: i64) -> Vec<ItemRecord> {
+        match def.register.as_deref() {
+            Some("correspondence") => self
+                .correspondence
+                .iter()
+                .filter(|(s, family, _)| *s == site && feeds(family, &def.code))
+                .map(|(_, _, item)| *item)
+                .collect(),
+            Some(_) => self
+                .logs
+                .iter()
+                .filter(|(s, _)| *s == site)
+                .filter_map(|(_, e)| dates_for(&def.code, e))
+                .map(|(start, end)| ItemRecord {
+                    received: start,
+                    answered: end,
+                    deadline_days: def.deadline_working_days.unwrap_or(0),
+                    sampled: false,
+                })
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// The registers' result for `def` over `period`, pooled across sites; `None` when no
+    /// register has an item for it (entered values then apply).
     fn outcome(
         &self,
         def: &IndicatorDef,
         period: Period,
         as_of: chrono::NaiveDate,
     ) -> Option<Outcome> {
-        if def.source != Source::Register || def.register.as_deref() != Some("correspondence") {
+        if def.source != Source::Register {
             return None;
         }
         let mut parts: Vec<Outcome> = Vec::new();
-        for (calendar, items) in &self.sites {
-            let records: Vec<ItemRecord> = items
-                .iter()
-                .filter(|(family, item)| feeds(family, &def.code) && period.contains(item.received))
-                .map(|(_, item)| *item)
+        for (site, calendar) in &self.calendars {
+            let records: Vec<ItemRecord> = self
+                .records(def, *site)
+                .into_iter()
+                .filter(|item| period.contains(item.received))
                 .collect();
             if records.is_empty() {
                 continue;

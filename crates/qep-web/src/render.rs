@@ -74,7 +74,7 @@ fn navigation(ctx: &RequestContext) -> Vec<NavItem> {
     };
     let mut items = vec![(routes::DASHBOARD, "Tableau de bord")];
     if s.user.role != qep_core::account::Role::Viewer {
-        items.push((routes::REGISTER, "Courrier"));
+        items.push((routes::REGISTERS, "Registres"));
     }
     if s.user.role.can_administer() {
         items.extend([

@@ -16,6 +16,9 @@ pub const INDICATOR_VALUE_DELETE: &str = "/indicateurs/{code}/valeurs/suppressio
 pub const INDICATOR_TARGETS: &str = "/indicateurs/{code}/cibles";
 pub const INDICATOR_TARGET_DELETE: &str = "/indicateurs/{code}/cibles/suppression";
 pub const VALIDATION: &str = "/indicateurs/validation";
+pub const REGISTERS: &str = "/registres";
+pub const LOG_REGISTER: &str = "/registres/{register}";
+pub const LOG_ENTRY: &str = "/registres/{register}/{id}";
 pub const REGISTER: &str = "/registres/courrier";
 pub const REGISTER_NEW: &str = "/registres/courrier/nouveau";
 pub const REGISTER_ITEM: &str = "/registres/courrier/{id}";
@@ -45,6 +48,11 @@ pub const ADMIN_AUDIT: &str = "/administration/journal";
 /// `/administration/sites/{id}` with the id filled in.
 pub fn with_id(pattern: &str, id: impl std::fmt::Display) -> String {
     pattern.replace("{id}", &id.to_string())
+}
+
+/// `/registres/{register}` (and `/{id}`) with the slug filled in.
+pub fn with_register(pattern: &str, slug: &str) -> String {
+    pattern.replace("{register}", slug)
 }
 
 /// `/indicateurs/{code}` with the code filled in.

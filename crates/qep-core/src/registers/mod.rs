@@ -2,3 +2,4 @@
 //! each item's deadline and which indicators it feeds. Storage and screens live elsewhere.
 
 pub mod correspondence;
+pub mod log;

@@ -49,6 +49,8 @@ pub fn action_label(code: &str) -> &str {
         "template.save" => "Modèle de message",
         "sampling.add" => "Semaine échantillonnée",
         "sampling.remove" => "Retrait d'une semaine échantillonnée",
+        "log.add" => "Ajout à un registre",
+        "log.update" => "Mise à jour d'un registre",
         other => other,
     }
 }

@@ -8,6 +8,7 @@ mod contact;
 mod dashboard;
 mod indicators;
 mod local_indicators;
+mod logs;
 mod public;
 mod register;
 mod sampling;
@@ -49,6 +50,9 @@ pub fn router(state: AppState) -> Router {
             routes::INDICATOR_TARGET_DELETE,
             post(indicators::delete_target),
         )
+        .route(routes::REGISTERS, get(logs::index))
+        .route(routes::LOG_REGISTER, get(logs::list).post(logs::add))
+        .route(routes::LOG_ENTRY, post(logs::update))
         .route(routes::REGISTER, get(register::list))
         .route(
             routes::REGISTER_NEW,

@@ -286,3 +286,143 @@ async fn declared_sampled_weeks_restrict_sampled_indicators_and_say_so() {
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn log_registers_feed_the_update_and_pan_indicators() {
+    let app = TestApp::sqlite().await;
+    let mut viewer = app.client();
+    viewer.login(VIEWER).await;
+    assert_eq!(viewer.get("/registres").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        viewer.get("/registres/mises-a-jour-site").await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let mut agent = app.client();
+    agent.login(AGENT).await;
+    assert_eq!(agent.get("/registres").await.status, StatusCode::OK);
+    assert_eq!(
+        agent.get("/registres/inconnu").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let page = agent.get("/registres/mises-a-jour-site?annee=2024").await;
+    assert_eq!(page.status, StatusCode::OK);
+
+    // Requested Thu 2 May, published Mon 6 May: within 3 working days (due Tue 7 May).
+    let res = agent
+        .post(
+            "/registres/mises-a-jour-site",
+            &[
+                ("site_id", "1"),
+                ("started_on", "2024-05-02"),
+                ("first_on", "2024-05-06"),
+                ("label", "Horaires d'été"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    // Requested Tue 7 May, published later on Wed 15 May: due Tue 14 May, late.
+    agent
+        .post(
+            "/registres/mises-a-jour-site",
+            &[
+                ("site_id", "1"),
+                ("started_on", "2024-05-07"),
+                ("label", "Fermeture"),
+            ],
+        )
+        .await;
+    let entries = app
+        .store
+        .list_log_entries(
+            Some(qep_core::registers::log::LogRegister::WebUpdates),
+            chrono::NaiveDate::from_ymd_opt(2024, 1, 1).expect("d"),
+            chrono::NaiveDate::from_ymd_opt(2024, 12, 31).expect("d"),
+        )
+        .await
+        .expect("list");
+    let pending = entries
+        .iter()
+        .find(|e| e.entry.first_on.is_none())
+        .expect("pending");
+    let bad = agent
+        .post(
+            &format!("/registres/mises-a-jour-site/{}", pending.id),
+            &[("first_on", "2024-05-01")],
+        )
+        .await;
+    assert!(
+        bad.set_cookies()
+            .iter()
+            .any(|c| c.starts_with("qep_flash=")),
+        "refusal notice"
+    );
+    assert_eq!(
+        app.store
+            .get_log_entry(pending.id)
+            .await
+            .expect("entry")
+            .entry
+            .first_on,
+        None,
+        "published before requested: refused"
+    );
+    agent
+        .post(
+            &format!("/registres/mises-a-jour-site/{}", pending.id),
+            &[("first_on", "2024-05-15")],
+        )
+        .await;
+    // Three PAN visits in May 2024.
+    for day in ["2024-05-02", "2024-05-03", "2024-05-06"] {
+        let res = agent
+            .post(
+                "/registres/point-numerique",
+                &[
+                    ("site_id", "1"),
+                    ("started_on", day),
+                    ("category", "titles"),
+                    ("minutes", "20"),
+                    ("flag", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    }
+    let res = agent
+        .post(
+            "/registres/point-numerique",
+            &[
+                ("site_id", "1"),
+                ("started_on", "2024-05-06"),
+                ("minutes", "9999"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        res.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "no category, impossible duration"
+    );
+
+    let cat = qep_web::indicators::catalogue(&*app.store)
+        .await
+        .expect("catalogue");
+    let flat = qep_web::indicators::results(&*app.store, &cat, 2024, None, None)
+        .await
+        .expect("results")
+        .flat();
+    let get = |code: &str, period: &str| {
+        flat.iter()
+            .find(|r| r.code == code && r.period.to_string() == period)
+            .unwrap_or_else(|| panic!("{code} {period}"))
+    };
+    let web = get("m1.web.update_on_time", "2024-05");
+    assert_eq!(
+        (web.numerator, web.denominator, web.value),
+        (Some(1.0), Some(2.0), Some(50.0))
+    );
+    assert_eq!(get("m1.pan.visitors", "2024-05").value, Some(3.0));
+    assert_eq!(get("m1.pan.visitors", "2024").value, Some(3.0));
+    app.cleanup().await;
+}
