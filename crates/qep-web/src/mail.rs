@@ -72,6 +72,46 @@ pub fn default_template(kind: Kind) -> (&'static str, &'static str, &'static str
     }
 }
 
+/// Every acknowledgement template: (key, what it is for, kind it is written for).
+pub const TEMPLATES: [(&str, &str, Kind); 3] = [
+    (
+        "ack.general",
+        "Accusé de réception d'une demande d'information",
+        Kind::GeneralInformation,
+    ),
+    (
+        "ack.complaint",
+        "Accusé de réception d'une réclamation ou d'une suggestion",
+        Kind::Complaint,
+    ),
+    (
+        "ack.specific_file",
+        "Accusé de réception d'une demande sur un dossier particulier",
+        Kind::SpecificFile,
+    ),
+];
+
+/// Checks a template an admin wrote: it must render with every merge field, and name no
+/// other. Returns the error in French.
+pub fn check_template(source: &str) -> Result<(), String> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    let sample = context! {
+        reference => "2026-000123",
+        received_on => "02/03/2026",
+        due_on => "09/03/2026",
+        service => "le service compétent",
+        prefecture => "Préfecture de l'Orne",
+        kind => "réclamation",
+    };
+    env.render_str(source, sample).map(|_| ()).map_err(|e| {
+        format!(
+            "{} (champs disponibles : reference, received_on, due_on, service, prefecture, kind)",
+            e.detail().unwrap_or("modèle invalide")
+        )
+    })
+}
+
 /// The acknowledgement of `item`, written from the prefecture's template for its kind (or
 /// the default one). `None` when there is no address to write to.
 pub fn acknowledgement(

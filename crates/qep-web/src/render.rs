@@ -82,6 +82,7 @@ fn navigation(ctx: &RequestContext) -> Vec<NavItem> {
             (routes::ADMIN_SITES, "Sites et services"),
             (routes::ADMIN_USERS, "Utilisateurs"),
             (routes::ADMIN_LOCAL_INDICATORS, "Indicateurs locaux"),
+            (routes::ADMIN_TEMPLATES, "Modèles"),
             (routes::ADMIN_AUDIT, "Journal"),
         ]);
     }

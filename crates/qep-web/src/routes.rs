@@ -43,6 +43,7 @@ pub const ADMIN_USER_PASSWORD: &str = "/administration/utilisateurs/{id}/mot-de-
 pub const ADMIN_LOCAL_INDICATORS: &str = "/administration/indicateurs-locaux";
 pub const ADMIN_SAMPLING: &str = "/administration/echantillonnage";
 pub const ADMIN_SAMPLING_DELETE: &str = "/administration/echantillonnage/suppression";
+pub const ADMIN_TEMPLATES: &str = "/administration/modeles";
 pub const ADMIN_AUDIT: &str = "/administration/journal";
 
 /// `/administration/sites/{id}` with the id filled in.

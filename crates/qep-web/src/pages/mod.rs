@@ -13,6 +13,7 @@ mod public;
 mod register;
 mod sampling;
 mod session;
+mod templates;
 mod users;
 
 use axum::Router;
@@ -102,6 +103,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route(routes::ADMIN_USER_PASSWORD, post(users::reset_password))
         .route(routes::ADMIN_AUDIT, get(audit::list))
+        .route(
+            routes::ADMIN_TEMPLATES,
+            get(templates::list).post(templates::save),
+        )
         .route(
             routes::ADMIN_SAMPLING,
             get(sampling::list).post(sampling::add),

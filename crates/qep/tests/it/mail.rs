@@ -299,3 +299,84 @@ async fn the_public_form_resists_abuse() {
     assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(count().await, 2);
 }
+
+#[tokio::test]
+async fn the_quality_lead_edits_the_acknowledgement_templates() {
+    let app = TestApp::sqlite().await;
+    let mut admin = app.client();
+    admin.login(ADMIN).await;
+    let page = admin.get("/administration/modeles").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Modèle par défaut."));
+    let res = admin
+        .post(
+            "/administration/modeles",
+            &[
+                ("key", "ack.general"),
+                ("subject", "Demande {{ reference }}"),
+                ("body", "Bonjour {{ nom }}"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        res.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unknown merge field refused"
+    );
+    assert!(
+        res.body
+            .contains("aria-describedby=\"template-body-error\"")
+    );
+    let res = admin
+        .post(
+            "/administration/modeles",
+            &[
+                ("key", "ack.general"),
+                ("subject", "Demande {{ reference }}"),
+                (
+                    "body",
+                    "Référence {{ reference }}, réponse avant le {{ due_on }}.\r\n{{ prefecture }}",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+
+    let mut citizen = app.client();
+    citizen.get("/contact").await;
+    citizen
+        .post(
+            "/contact",
+            &[
+                ("kind", "general_information"),
+                ("email", "c@example.org"),
+                ("subject", "Horaires"),
+                ("message", "?"),
+            ],
+        )
+        .await;
+    let item = app
+        .store
+        .list_correspondence(&qep_store::CorrespondenceQuery {
+            limit: 1,
+            ..Default::default()
+        })
+        .await
+        .expect("list")
+        .remove(0);
+    let mail = app
+        .store
+        .due_mails(chrono::Utc::now(), 10)
+        .await
+        .expect("due")
+        .remove(0);
+    assert_eq!(mail.subject, format!("Demande {}", item.reference));
+    assert_eq!(
+        mail.body,
+        format!(
+            "Référence {}, réponse avant le {}.\nPréfecture de démonstration de l'Orne",
+            item.reference,
+            item.due_on.format("%d/%m/%Y")
+        )
+    );
+}

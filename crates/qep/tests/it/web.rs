@@ -17,6 +17,7 @@ const ADMIN_PAGES: &[&str] = &[
     "/administration/journal",
     "/administration/indicateurs-locaux",
     "/administration/echantillonnage",
+    "/administration/modeles",
 ];
 const USER_PAGES: &[&str] = &["/tableau-de-bord"];
 const PUBLIC_PAGES: &[&str] = &["/connexion", "/accessibilite", "/healthz", "/contact"];
@@ -83,6 +84,10 @@ const ADMIN_POSTS: &[(&str, &[(&str, &str)])] = &[
         &[("start", "2024-05-06")],
     ),
     ("/indicateurs/validation", &[("period", "2020-02")]),
+    (
+        "/administration/modeles",
+        &[("key", "ack.general"), ("subject", "s"), ("body", "b")],
+    ),
     (
         "/administration/indicateurs-locaux",
         &[
