@@ -70,7 +70,8 @@ pub const MIGRATIONS: &[MigrationFile] = qep_store::migration_files![
     "0004_correspondence.sql",
     "0005_mail.sql",
     "0006_sampling.sql",
-    "0007_log_registers.sql"
+    "0007_log_registers.sql",
+    "0008_job_runs.sql"
 ];
 
 /// Migrations are embedded with `include_str!` rather than sqlx's `migrate!` macro, which

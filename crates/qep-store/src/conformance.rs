@@ -1034,4 +1034,12 @@ pub async fn log_registers(store: &dyn Store) {
         store.update_log_dates(&actor, 4242, None, None).await,
         Err(StoreError::NotFound("entrée du registre"))
     );
+    assert_eq!(store.claim_job_run("digest", d(5, 2)).await, Ok(true));
+    assert_eq!(
+        store.claim_job_run("digest", d(5, 2)).await,
+        Ok(false),
+        "once a day"
+    );
+    assert_eq!(store.claim_job_run("digest", d(5, 3)).await, Ok(true));
+    assert_eq!(store.claim_job_run("other", d(5, 2)).await, Ok(true));
 }

@@ -575,6 +575,9 @@ pub trait Store: Send + Sync + 'static {
         to: NaiveDate,
     ) -> StoreResult<Vec<StoredLogEntry>>;
 
+    /// Claims the run of a daily job for `day`: `true` the first time only.
+    async fn claim_job_run(&self, job: &str, day: NaiveDate) -> StoreResult<bool>;
+
     /// In-scope items received in [from, to], for the indicator engine.
     async fn register_rows(&self, from: NaiveDate, to: NaiveDate) -> StoreResult<Vec<RegisterRow>>;
 

@@ -1988,6 +1988,19 @@ macro_rules! impl_sql_store {
                 rows.iter().map(Self::log_from_row).collect()
             }
 
+            async fn claim_job_run(&self, job: &str, day: ::chrono::NaiveDate) -> $crate::StoreResult<bool> {
+                let r = ::sqlx::query(
+                    "INSERT INTO job_runs (job, day, at) VALUES ($1, $2, $3) ON CONFLICT (job, day) DO NOTHING",
+                )
+                .bind(job)
+                .bind(day)
+                .bind(::chrono::Utc::now())
+                .execute(self.pool())
+                .await
+                .map_err(Self::map_err)?;
+                Ok(r.rows_affected() == 1)
+            }
+
             async fn register_rows(
                 &self,
                 from: ::chrono::NaiveDate,

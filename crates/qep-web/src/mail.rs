@@ -244,3 +244,132 @@ mod tests {
         assert_eq!(backoff(12), None);
     }
 }
+
+/// The morning digest: for each service, its open items due by the next working day and
+/// its late ones, sent to the service's active agents; unassigned items go to the quality
+/// leads. Runs once per day (`job_runs`), whichever process gets there first. Returns the
+/// number of messages queued.
+pub async fn daily_digest(
+    store: &dyn Store,
+    today: chrono::NaiveDate,
+    next_working_day: chrono::NaiveDate,
+) -> StoreResult<usize> {
+    use qep_core::account::Role;
+    use qep_store::CorrespondenceQuery;
+
+    if !store.claim_job_run("daily_digest", today).await? {
+        return Ok(0);
+    }
+    let open = store
+        .list_correspondence(&CorrespondenceQuery {
+            open_only: true,
+            due_by: Some(next_working_day),
+            limit: 10_000,
+            ..Default::default()
+        })
+        .await?;
+    if open.is_empty() {
+        return Ok(0);
+    }
+    let services = store.list_services().await?;
+    let users: Vec<_> = store
+        .list_users()
+        .await?
+        .into_iter()
+        .filter(|u| u.active)
+        .collect();
+    let mut queued = 0;
+    let mut groups: Vec<(Option<qep_core::ids::ServiceId>, Vec<&Correspondence>)> = Vec::new();
+    for item in &open {
+        match groups.iter_mut().find(|(s, _)| *s == item.service) {
+            Some((_, list)) => list.push(item),
+            None => groups.push((item.service, vec![item])),
+        }
+    }
+    for (service, items) in groups {
+        let name = service
+            .and_then(|id| services.iter().find(|s| s.id == id))
+            .map_or_else(|| "non attribués".to_owned(), |s| s.name.clone());
+        let recipients: Vec<&str> = users
+            .iter()
+            .filter(|u| match service {
+                Some(id) => u.role == Role::Agent && u.services.contains(&id),
+                None => u.role == Role::Admin,
+            })
+            .map(|u| u.email.as_str())
+            .collect();
+        let late: Vec<_> = items.iter().filter(|i| i.due_on < today).collect();
+        let due: Vec<_> = items.iter().filter(|i| i.due_on >= today).collect();
+        let line = |i: &&&Correspondence| {
+            format!(
+                "- {} : {} (échéance {})",
+                i.reference,
+                i.subject,
+                i.due_on.format("%d/%m/%Y")
+            )
+        };
+        let mut body = format!("Bonjour,\n\nRegistre du courrier, {name} :\n");
+        if !late.is_empty() {
+            body.push_str(&format!("\nEn retard ({}) :\n", late.len()));
+            body.push_str(&late.iter().map(line).collect::<Vec<_>>().join("\n"));
+            body.push('\n');
+        }
+        if !due.is_empty() {
+            body.push_str(&format!(
+                "\nÀ traiter au plus tard le {} ({}) :\n",
+                next_working_day.format("%d/%m/%Y"),
+                due.len()
+            ));
+            body.push_str(&due.iter().map(line).collect::<Vec<_>>().join("\n"));
+            body.push('\n');
+        }
+        body.push_str("\nQeP – message envoyé automatiquement chaque matin.\n");
+        for to in recipients {
+            store
+                .enqueue_mail(&NewMail {
+                    to: to.to_owned(),
+                    subject: format!(
+                        "QeP – {} : {} en retard, {} à traiter",
+                        name,
+                        late.len(),
+                        due.len()
+                    ),
+                    body: body.clone(),
+                    correspondence_id: None,
+                })
+                .await?;
+            queued += 1;
+        }
+    }
+    Ok(queued)
+}
+
+/// Runs the digest if it is 7 o'clock or later in Paris and it has not run today: the next
+/// working day comes from the main site's calendar.
+pub async fn digest_if_due(store: &dyn Store, now: chrono::DateTime<Utc>) -> StoreResult<usize> {
+    use chrono::Timelike;
+    use qep_core::calendar::{Territory, WorkingCalendar};
+
+    let local = qep_core::time::to_paris(now);
+    if local.hour() < 7 {
+        return Ok(0);
+    }
+    let today = local.date();
+    let territory = store
+        .find_prefecture()
+        .await?
+        .map_or(Territory::Metropole, |p| Territory::of(p.department));
+    let sites = store.list_sites().await?;
+    let Some(site) = sites
+        .iter()
+        .find(|s| s.kind == qep_core::prefecture::SiteKind::Prefecture)
+        .or_else(|| sites.first())
+    else {
+        return Ok(0);
+    };
+    let settings = store.site_calendar(site.id).await?.settings().as_of(today);
+    let next = WorkingCalendar::new(territory, &settings)
+        .due_date(today, 1)
+        .unwrap_or(today);
+    daily_digest(store, today, next).await
+}

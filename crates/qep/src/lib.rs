@@ -46,8 +46,8 @@ async fn axum_serve(
     Ok(())
 }
 
-/// Hourly: expired sessions are removed, and citizens' personal data of items closed more
-/// than `retention_months` ago is anonymised.
+/// Hourly: expired sessions are removed, citizens' personal data of items closed more than
+/// `retention_months` ago is anonymised, and from 7:00 the day's digest is queued once.
 async fn housekeeping(store: Arc<dyn Store>, retention_months: u32) {
     let mut tick = tokio::time::interval(Duration::from_secs(3600));
     loop {

@@ -380,3 +380,79 @@ async fn the_quality_lead_edits_the_acknowledgement_templates() {
         )
     );
 }
+
+#[tokio::test]
+async fn the_morning_digest_lists_each_services_late_and_due_items_once_a_day() {
+    use chrono::NaiveDate;
+    use qep_core::registers::correspondence::{Channel, Kind};
+    use qep_store::{Actor, NewCorrespondence};
+
+    let app = TestApp::sqlite().await;
+    let d = |m, day| NaiveDate::from_ymd_opt(2024, m, day).expect("date");
+    let services = app.store.list_services().await.expect("services");
+    let acc = services.iter().find(|s| s.code == "ACC").expect("ACC").id;
+    let item = |subject: &str, service, due| NewCorrespondence {
+        reference: None,
+        channel: Channel::Letter,
+        kind: Kind::GeneralInformation,
+        site: services[0].site_id,
+        service,
+        received_at: d(5, 2).and_hms_opt(9, 0, 0).expect("t").and_utc(),
+        received_on: d(5, 2),
+        deadline_days: 10,
+        due_on: due,
+        requester_name: String::new(),
+        requester_email: String::new(),
+        requester_address: String::new(),
+        subject: subject.into(),
+        in_scope: true,
+        out_of_scope: None,
+        answered_on: None,
+        answer: None,
+    };
+    app.store
+        .insert_correspondence(
+            &Actor::cli(),
+            &[
+                item("En retard", Some(acc), d(5, 10)),
+                item("Pour demain", Some(acc), d(5, 14)),
+                item("Plus tard", Some(acc), d(5, 31)),
+                item("Sans service", None, d(5, 13)),
+            ],
+        )
+        .await
+        .expect("register");
+    let queued = qep_web::mail::daily_digest(&*app.store, d(5, 13), d(5, 14))
+        .await
+        .expect("digest");
+    assert_eq!(
+        queued, 2,
+        "the reception agent, and the quality lead for the unassigned item"
+    );
+    let mails = app
+        .store
+        .due_mails(chrono::Utc::now(), 10)
+        .await
+        .expect("due");
+    let agent = mails
+        .iter()
+        .find(|m| m.to == "agent.accueil@demo.invalid")
+        .expect("agent's digest");
+    assert!(
+        agent.subject.contains("1 en retard, 1 à traiter"),
+        "{}",
+        agent.subject
+    );
+    assert!(agent.body.contains("En retard") && agent.body.contains("Pour demain"));
+    assert!(!agent.body.contains("Plus tard") && !agent.body.contains("Sans service"));
+    let lead = mails
+        .iter()
+        .find(|m| m.to == "referente.qualite@demo.invalid")
+        .expect("lead's digest");
+    assert!(lead.body.contains("Sans service"));
+    assert_eq!(
+        qep_web::mail::daily_digest(&*app.store, d(5, 13), d(5, 14)).await,
+        Ok(0),
+        "once a day"
+    );
+}

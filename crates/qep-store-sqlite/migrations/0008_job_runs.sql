@@ -1,0 +1,7 @@
+-- Daily jobs run once per day, whatever the number of processes.
+CREATE TABLE job_runs (
+    job TEXT NOT NULL,
+    day TEXT NOT NULL,
+    at  TEXT NOT NULL,
+    PRIMARY KEY (job, day)
+);
