@@ -96,7 +96,8 @@ pub const MIGRATIONS: &[MigrationFile] = qep_store::migration_files![
     "0005_mail.sql",
     "0006_sampling.sql",
     "0007_log_registers.sql",
-    "0008_job_runs.sql"
+    "0008_job_runs.sql",
+    "0009_trainings.sql"
 ];
 
 /// Migrations are embedded with `include_str!` rather than sqlx's `migrate!` macro, which

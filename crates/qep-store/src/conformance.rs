@@ -986,6 +986,7 @@ pub async fn log_registers(store: &dyn Store) {
         minutes: None,
         label: "Maire d'Argentan".into(),
         flag: None,
+        commitment: None,
     };
     let id = store
         .insert_log_entry(&actor, site.id, None, &meeting)
@@ -1034,6 +1035,19 @@ pub async fn log_registers(store: &dyn Store) {
         store.update_log_dates(&actor, 4242, None, None).await,
         Err(StoreError::NotFound("entrée du registre"))
     );
+    let training = LogEntry {
+        register: LogRegister::Trainings,
+        started_on: d(3, 4),
+        category: "Lutte contre la fraude documentaire".into(),
+        label: "Camille Martin".into(),
+        commitment: Some(23),
+        ..meeting.clone()
+    };
+    let tid = store
+        .insert_log_entry(&actor, site.id, None, &training)
+        .await
+        .expect("training");
+    assert_eq!(store.get_log_entry(tid).await.expect("get").entry, training);
     assert_eq!(store.claim_job_run("digest", d(5, 2)).await, Ok(true));
     assert_eq!(
         store.claim_job_run("digest", d(5, 2)).await,

@@ -237,6 +237,10 @@ macro_rules! impl_sql_store {
                         minutes: minutes.and_then(|m| u32::try_from(m).ok()),
                         label: row.try_get("label").map_err(get_err)?,
                         flag: row.try_get("flag").map_err(get_err)?,
+                        commitment: {
+                            let c: Option<i32> = row.try_get("commitment").map_err(get_err)?;
+                            c.and_then(|c| u16::try_from(c).ok())
+                        },
                     },
                 })
             }
@@ -1882,8 +1886,8 @@ macro_rules! impl_sql_store {
                 let mut tx = self.begin().await?;
                 let (id,): (i64,) = ::sqlx::query_as(
                     "INSERT INTO log_entries (register, site_id, service_id, started_on, first_on, \
-                     second_on, category, minutes, label, flag, recorded_by, recorded_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+                     second_on, category, minutes, label, flag, recorded_by, recorded_at, commitment) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
                 )
                 .bind(e.register.as_str())
                 .bind(site.0)
@@ -1897,6 +1901,7 @@ macro_rules! impl_sql_store {
                 .bind(e.flag)
                 .bind(&actor.label)
                 .bind(::chrono::Utc::now())
+                .bind(e.commitment.map(i32::from))
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(|err| {

@@ -19,15 +19,18 @@ pub enum LogRegister {
     PanVisits,
     /// An activation of the emergency communication cell or an exercise.
     CrisisLog,
+    /// A training followed by an agent, renewed every 4 years.
+    Trainings,
 }
 
 impl LogRegister {
-    pub const ALL: [LogRegister; 5] = [
+    pub const ALL: [LogRegister; 6] = [
         LogRegister::OfficialsMeetings,
         LogRegister::WebUpdates,
         LogRegister::IvrUpdates,
         LogRegister::PanVisits,
         LogRegister::CrisisLog,
+        LogRegister::Trainings,
     ];
 
     /// The name the référentiel files use (`register = "web_updates"`).
@@ -38,6 +41,7 @@ impl LogRegister {
             LogRegister::IvrUpdates => "ivr_updates",
             LogRegister::PanVisits => "pan_visits",
             LogRegister::CrisisLog => "crisis_log",
+            LogRegister::Trainings => "trainings",
         }
     }
 
@@ -49,6 +53,7 @@ impl LogRegister {
             LogRegister::IvrUpdates => "mises-a-jour-svi",
             LogRegister::PanVisits => "point-numerique",
             LogRegister::CrisisLog => "crise",
+            LogRegister::Trainings => "formations",
         }
     }
 
@@ -59,6 +64,7 @@ impl LogRegister {
             LogRegister::IvrUpdates => "Mises à jour du serveur vocal (SVI)",
             LogRegister::PanVisits => "Point d'accès numérique",
             LogRegister::CrisisLog => "Communication d'urgence",
+            LogRegister::Trainings => "Formations des agents",
         }
     }
 
@@ -81,6 +87,7 @@ impl LogRegister {
             }
             LogRegister::PanVisits => ("Visite le", None, None),
             LogRegister::CrisisLog => ("Le", None, None),
+            LogRegister::Trainings => ("Formation suivie le", None, None),
         }
     }
 
@@ -120,6 +127,21 @@ pub struct LogEntry {
     pub label: String,
     /// PAN: mediation mandate signed.
     pub flag: Option<bool>,
+    /// Trainings: the commitment concerned (n° 4 reception, 28 foreigners, 23/33 fraud…).
+    pub commitment: Option<u16>,
+}
+
+/// Trainings are renewed every 4 years.
+pub const TRAINING_VALIDITY_YEARS: u32 = 4;
+
+/// When a training must be renewed.
+pub fn renewal_due(e: &LogEntry) -> Option<NaiveDate> {
+    (e.register == LogRegister::Trainings)
+        .then(|| {
+            e.started_on
+                .checked_add_months(chrono::Months::new(12 * TRAINING_VALIDITY_YEARS))
+        })
+        .flatten()
 }
 
 /// The dates an indicator compares for an entry: (start, end). `end: None` is not done yet
@@ -160,7 +182,9 @@ pub fn check_dates(e: &LogEntry) -> Result<(), String> {
             return Err("un rendez-vous se tient après avoir été fixé".into());
         }
     }
-    if !e.category.is_empty()
+    // Trainings name their course freely; other registers choose from their list.
+    if e.register != LogRegister::Trainings
+        && !e.category.is_empty()
         && !e
             .register
             .categories()
@@ -190,7 +214,21 @@ mod tests {
             minutes: None,
             label: "Maire d'Argentan".into(),
             flag: None,
+            commitment: None,
         }
+    }
+
+    #[test]
+    fn trainings_are_renewed_after_four_years() {
+        let t = LogEntry {
+            register: LogRegister::Trainings,
+            category: "Accueil des publics".into(),
+            commitment: Some(4),
+            ..meeting(None, None)
+        };
+        assert_eq!(renewal_due(&t), NaiveDate::from_ymd_opt(2028, 5, 2));
+        assert!(check_dates(&t).is_ok(), "free course names");
+        assert_eq!(renewal_due(&meeting(None, None)), None);
     }
 
     #[test]

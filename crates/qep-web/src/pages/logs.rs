@@ -59,6 +59,7 @@ pub async fn index(
                 LogRegister::IvrUpdates => "Demandes de mise à jour du serveur vocal : publiées sous 3 jours ouvrés.",
                 LogRegister::PanVisits => "Visites au point d'accès numérique : démarche, durée, issue, mandat de médiation.",
                 LogRegister::CrisisLog => "Activations de la cellule de communication d'urgence et exercices.",
+                LogRegister::Trainings => "Formations des agents par engagement, avec le renouvellement tous les 4 ans.",
             },
         });
     }
@@ -88,6 +89,7 @@ struct EntryForm {
     minutes: String,
     label: String,
     flag: bool,
+    commitment: String,
 }
 
 fn date_text(d: Option<NaiveDate>) -> String {
@@ -134,15 +136,56 @@ async fn render(
                 first_raw => e.entry.first_on.map(|d| d.to_string()).unwrap_or_default(),
                 second_on => date_text(e.entry.second_on),
                 second_raw => e.entry.second_on.map(|d| d.to_string()).unwrap_or_default(),
-                category => category_label(&e.entry.category),
+                category => if register == LogRegister::Trainings { e.entry.category.clone() } else { category_label(&e.entry.category) },
                 minutes => e.entry.minutes,
                 label => e.entry.label.clone(),
                 flag => e.entry.flag,
+                commitment => e.entry.commitment,
+                renewal => date_text(qep_core::registers::log::renewal_due(&e.entry)),
                 open => (first_label.is_some() && e.entry.first_on.is_none())
                     || (second_label.is_some() && e.entry.second_on.is_none()),
             }
         })
         .collect();
+    // Trainings due for renewal within 90 days (the latest per agent and commitment), from
+    // every year, not only the one shown.
+    let renewals: Vec<Value> = if register == LogRegister::Trainings {
+        let all = state
+            .store
+            .list_log_entries(
+                Some(register),
+                NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or(from),
+                today(),
+            )
+            .await?;
+        let mut latest: Vec<&qep_store::StoredLogEntry> = Vec::new();
+        for e in &all {
+            match latest.iter_mut().find(|l| {
+                l.entry.label == e.entry.label && l.entry.commitment == e.entry.commitment
+            }) {
+                Some(l) if l.entry.started_on < e.entry.started_on => *l = e,
+                Some(_) => {}
+                None => latest.push(e),
+            }
+        }
+        let horizon = today() + chrono::Duration::days(90);
+        latest
+            .into_iter()
+            .filter_map(|e| qep_core::registers::log::renewal_due(&e.entry).map(|due| (e, due)))
+            .filter(|(_, due)| *due <= horizon)
+            .map(|(e, due)| {
+                context! {
+                    agent => e.entry.label.clone(),
+                    training => e.entry.category.clone(),
+                    commitment => e.entry.commitment,
+                    due => date_text(Some(due)),
+                    overdue => due < today(),
+                }
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let site_options: Vec<SelectOption> = sites
         .iter()
         .map(|s| SelectOption::new(s.id, s.name.clone()))
@@ -167,13 +210,16 @@ async fn render(
                 LogRegister::WebUpdates | LogRegister::IvrUpdates => "Contenu à mettre à jour",
                 LogRegister::PanVisits => "Issue de la visite",
                 LogRegister::CrisisLog => "Évènement",
+                LogRegister::Trainings => "Agent",
             },
+            is_training => register == LogRegister::Trainings,
             has_flag => register == LogRegister::PanVisits,
         },
         start_label => start_label,
         first_label => first_label,
         second_label => second_label,
         rows => rows,
+        renewals => renewals,
         year => year,
         previous => format!("{base}?annee={}", year - 1),
         next => format!("{base}?annee={}", year + 1),
@@ -246,6 +292,7 @@ pub async fn add(
         minutes: data.get("minutes").trim().to_owned(),
         label: data.get("label").trim().to_owned(),
         flag: data.has("flag"),
+        commitment: data.get("commitment").trim().to_owned(),
     };
     let mut errors = FieldErrors::default();
     let sites = state.store.list_sites().await?;
@@ -284,6 +331,33 @@ pub async fn add(
     if !register.categories().is_empty() && form.category.is_empty() {
         errors.add("log-category", "Choisissez une catégorie.");
     }
+    let commitment = if register != LogRegister::Trainings || form.commitment.is_empty() {
+        None
+    } else {
+        let c = form
+            .commitment
+            .parse::<u16>()
+            .ok()
+            .filter(|c| (1..=200).contains(c));
+        if c.is_none() {
+            errors.add(
+                "log-commitment",
+                "Numéro d'engagement invalide (par exemple 4, 28 ou 33).",
+            );
+        }
+        c
+    };
+    if register == LogRegister::Trainings {
+        if form.label.is_empty() {
+            errors.add("log-label", "Indiquez l'agent formé.");
+        }
+        if form.category.is_empty() || form.category.chars().count() > 200 {
+            errors.add(
+                "log-category",
+                "Indiquez la formation (200 caractères au plus).",
+            );
+        }
+    }
     let (Some(site), Some(started_on)) = (site, started_on) else {
         return render(&state, &ctx, register, today().year(), &form, &errors).await;
     };
@@ -296,6 +370,7 @@ pub async fn add(
         minutes,
         label: form.label.clone(),
         flag: (register == LogRegister::PanVisits).then_some(form.flag),
+        commitment,
     };
     if errors.is_empty()
         && let Err(e) = check_dates(&entry)

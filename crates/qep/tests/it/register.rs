@@ -426,3 +426,62 @@ async fn log_registers_feed_the_update_and_pan_indicators() {
     assert_eq!(get("m1.pan.visitors", "2024").value, Some(3.0));
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn trainings_show_when_they_must_be_renewed() {
+    let app = TestApp::sqlite().await;
+    let mut lead = app.client();
+    lead.login(ADMIN).await;
+    for (agent, day, commitment) in [
+        ("Camille Martin", "2021-01-15", "4"),
+        ("Camille Martin", "2019-03-01", "28"),
+        ("Camille Martin", "2023-06-01", "28"),
+        ("Louis Petit", "2024-06-01", "33"),
+    ] {
+        let res = lead
+            .post(
+                "/registres/formations",
+                &[
+                    ("site_id", "1"),
+                    ("started_on", day),
+                    ("label", agent),
+                    ("category", "Accueil des publics"),
+                    ("commitment", commitment),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    }
+    let res = lead
+        .post(
+            "/registres/formations",
+            &[
+                ("site_id", "1"),
+                ("started_on", "2024-06-01"),
+                ("commitment", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        res.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "agent, course and commitment are checked"
+    );
+    let page = lead.get("/registres/formations?annee=2021").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let alert_start = page
+        .body
+        .find("Formations à renouveler")
+        .expect("renewal alert");
+    let alert = page.body[alert_start..alert_start + 800].replace("&#x2f;", "/");
+    assert!(
+        alert.contains("engagement n° 4") && alert.contains("15/01/2025"),
+        "{alert}"
+    );
+    assert!(
+        !alert.contains("n° 28"),
+        "renewed in 2023: the 2019 training no longer counts"
+    );
+    assert!(!alert.contains("Louis Petit"), "valid until 2028");
+    app.cleanup().await;
+}
