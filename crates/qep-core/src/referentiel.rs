@@ -284,11 +284,14 @@ fn check_indicator(module: u8, i: &IndicatorDef) -> Result<(), String> {
             ));
         }
         // What the indicator engine computes from register items (indicators::engine).
-        if !matches!(i.kind, Kind::OnTimeRate | Kind::MeanDelay | Kind::Count) {
+        if !matches!(
+            i.kind,
+            Kind::OnTimeRate | Kind::MeanDelay | Kind::Count | Kind::DailyMean
+        ) {
             return Err(format!(
                 "indicateur « {code} » : un registre ne donne qu'un taux de réponse dans le \
-                 délai, un délai moyen ou un nombre ; saisir ou importer les autres types \
-                 (source = \"entered\" ou \"imported\")"
+                 délai, un délai moyen, un nombre ou une moyenne par jour ouvré ; saisir ou \
+                 importer les autres types (source = \"entered\" ou \"imported\")"
             ));
         }
         if i.kind == Kind::MeanDelay && i.unit != Unit::WorkingDays {

@@ -18,6 +18,9 @@ pub enum Kind {
     Share,
     /// A value entered or imported as such (a survey score, a ministry delay).
     Value,
+    /// Items per working day of the period (visitors per opening day), from a register;
+    /// entered values roll up like [`Kind::Value`].
+    DailyMean,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

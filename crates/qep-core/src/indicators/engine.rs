@@ -151,7 +151,10 @@ pub fn compute_register(
     calendar: &WorkingCalendar,
     sampling: bool,
 ) -> Result<Outcome, EngineError> {
-    if !matches!(def.kind, Kind::OnTimeRate | Kind::MeanDelay | Kind::Count) {
+    if !matches!(
+        def.kind,
+        Kind::OnTimeRate | Kind::MeanDelay | Kind::Count | Kind::DailyMean
+    ) {
         return Err(EngineError::NotARegisterKind {
             code: def.code.clone(),
             kind: def.kind,
@@ -178,7 +181,7 @@ pub fn compute_register(
         {
             *m = true;
         }
-        if def.kind == Kind::Count {
+        if matches!(def.kind, Kind::Count | Kind::DailyMean) {
             continue;
         }
         match status(item, as_of, calendar)? {
@@ -205,6 +208,18 @@ pub fn compute_register(
         Kind::MeanDelay => {
             let num = days_sum as f64;
             let den = f64::from(answered);
+            let value = (den > 0.0).then(|| num / den);
+            (value, Some(num), Some(den))
+        }
+        Kind::DailyMean => {
+            // Working days of the period known so far (a month in progress counts to as_of).
+            let last = period.last_day().min(as_of);
+            let days = match period.first_day().pred_opt() {
+                Some(before) if last > before => calendar.working_days_between(before, last)?,
+                _ => 0,
+            };
+            let num = f64::from(received);
+            let den = f64::from(days);
             let value = (den > 0.0).then(|| num / den);
             (value, Some(num), Some(den))
         }
@@ -282,7 +297,7 @@ fn combine(def: &IndicatorDef, parts: &[&EnteredValue]) -> Outcome {
             };
         }
     }
-    if matches!(def.kind, Kind::MeanDelay | Kind::Value) {
+    if matches!(def.kind, Kind::MeanDelay | Kind::Value | Kind::DailyMean) {
         let weighted: Option<Vec<(f64, f64)>> =
             parts.iter().map(|v| Some((v.value, v.weight?))).collect();
         if let Some(weighted) = weighted {

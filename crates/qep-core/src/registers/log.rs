@@ -156,7 +156,9 @@ pub fn dates_for(code: &str, e: &LogEntry) -> Option<(NaiveDate, Option<NaiveDat
         }
         (LogRegister::WebUpdates, "m1.web.update_on_time")
         | (LogRegister::IvrUpdates, "m1.ivr.update_on_time") => Some((e.started_on, e.first_on)),
-        (LogRegister::PanVisits, "m1.pan.visitors") => Some((e.started_on, None)),
+        (LogRegister::PanVisits, "m1.pan.visitors" | "m1.pan.daily_mean") => {
+            Some((e.started_on, None))
+        }
         (LogRegister::CrisisLog, "m7.activations") if e.category == "activation" => {
             Some((e.started_on, None))
         }

@@ -295,6 +295,7 @@ fn kind_label(k: Kind) -> &'static str {
         Kind::Count => "nombre",
         Kind::Share => "proportion",
         Kind::Value => "valeur saisie ou importée",
+        Kind::DailyMean => "moyenne par jour ouvré",
     }
 }
 
