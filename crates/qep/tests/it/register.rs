@@ -426,7 +426,10 @@ async fn log_registers_feed_the_update_and_pan_indicators() {
     assert_eq!(get("m1.pan.visitors", "2024").value, Some(3.0));
     // May 2024: 23 weekdays, 4 of them holidays (1, 8, 9 and 20 May): 3 visits / 19 days.
     let daily = get("m1.pan.daily_mean", "2024-05");
-    assert_eq!((daily.numerator, daily.denominator), (Some(3.0), Some(19.0)));
+    assert_eq!(
+        (daily.numerator, daily.denominator),
+        (Some(3.0), Some(19.0))
+    );
     app.cleanup().await;
 }
 
