@@ -8,7 +8,7 @@ use chrono::Utc;
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use minijinja::{Environment, context};
-use qep_core::registers::correspondence::Kind;
+use qep_core::registers::correspondence::{Channel, Kind};
 use qep_store::{Correspondence, Mail, NewMail, Store, StoreResult, Template};
 
 /// Mail settings (from `qep.toml` / `QEP_*`).
@@ -51,8 +51,19 @@ impl Header for AutoSubmitted {
 }
 
 /// The acknowledgement template for an item: key, default subject and default body.
-/// Defaults follow the Loir-et-Cher's acknowledgements (REFERENTIEL.md, source S3).
-pub fn default_template(kind: Kind) -> (&'static str, &'static str, &'static str) {
+/// Defaults follow the Loir-et-Cher's acknowledgements (REFERENTIEL.md, source S3): a
+/// general information request, a specific file, a paper letter.
+pub fn default_template(
+    channel: Channel,
+    kind: Kind,
+) -> (&'static str, &'static str, &'static str) {
+    if !channel.is_electronic() && kind != Kind::SpecificFile {
+        return (
+            "ack.letter",
+            "{{ prefecture }} – votre courrier {{ reference }}",
+            "Bonjour,\n\nNous avons bien reçu votre courrier du {{ received_on }}, enregistré sous la référence {{ reference }}.\n\nIl sera examiné dans un délai de 10 jours ouvrés : vous recevrez une réponse au plus tard le {{ due_on }}.\n\nCordialement,\n{{ prefecture }}\n\nCe message est envoyé automatiquement : merci de ne pas y répondre.\n",
+        );
+    }
     match kind {
         Kind::SpecificFile => (
             "ack.specific_file",
@@ -72,22 +83,31 @@ pub fn default_template(kind: Kind) -> (&'static str, &'static str, &'static str
     }
 }
 
-/// Every acknowledgement template: (key, what it is for, kind it is written for).
-pub const TEMPLATES: [(&str, &str, Kind); 3] = [
+/// Every acknowledgement template: (key, what it is for, an item it is written for).
+pub const TEMPLATES: [(&str, &str, Channel, Kind); 4] = [
     (
         "ack.general",
         "Accusé de réception d'une demande d'information",
+        Channel::Email,
         Kind::GeneralInformation,
     ),
     (
         "ack.complaint",
         "Accusé de réception d'une réclamation ou d'une suggestion",
+        Channel::Email,
         Kind::Complaint,
     ),
     (
         "ack.specific_file",
         "Accusé de réception d'une demande sur un dossier particulier",
+        Channel::Email,
         Kind::SpecificFile,
+    ),
+    (
+        "ack.letter",
+        "Accusé de réception d'un courrier papier",
+        Channel::Letter,
+        Kind::GeneralInformation,
     ),
 ];
 
@@ -123,7 +143,7 @@ pub fn acknowledgement(
     if item.requester_email.is_empty() {
         return None;
     }
-    let (_, default_subject, default_body) = default_template(item.kind);
+    let (_, default_subject, default_body) = default_template(item.channel, item.kind);
     let (subject, body) = match template {
         Some(t) => (t.subject.as_str(), t.body.as_str()),
         None => (default_subject, default_body),

@@ -21,6 +21,7 @@ pub const LOG_REGISTER: &str = "/registres/{register}";
 pub const LOG_ENTRY: &str = "/registres/{register}/{id}";
 pub const REGISTER: &str = "/registres/courrier";
 pub const REGISTER_NEW: &str = "/registres/courrier/nouveau";
+pub const REGISTER_FAST: &str = "/registres/courrier/saisie-rapide";
 pub const REGISTER_ITEM: &str = "/registres/courrier/{id}";
 pub const REGISTER_ANSWER: &str = "/registres/courrier/{id}/reponse";
 pub const REGISTER_TRANSFER: &str = "/registres/courrier/{id}/transfert";

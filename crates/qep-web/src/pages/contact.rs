@@ -216,7 +216,7 @@ pub async fn submit(
         answered_on: None,
         answer: None,
     };
-    let (template_key, _, _) = crate::mail::default_template(kind);
+    let (template_key, _, _) = crate::mail::default_template(Channel::WebForm, kind);
     let template = state.store.find_template(template_key).await?;
     let prefecture_name = prefecture.map_or_else(|| "La préfecture".to_owned(), |p| p.name);
     let saved = state

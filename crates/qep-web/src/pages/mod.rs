@@ -59,6 +59,10 @@ pub fn router(state: AppState) -> Router {
             routes::REGISTER_NEW,
             get(register::new_form).post(register::create),
         )
+        .route(
+            routes::REGISTER_FAST,
+            get(register::fast_form).post(register::fast_create),
+        )
         .route(routes::REGISTER_ITEM, get(register::show))
         .route(routes::REGISTER_ANSWER, post(register::answer))
         .route(routes::REGISTER_TRANSFER, post(register::transfer))

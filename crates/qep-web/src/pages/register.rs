@@ -172,6 +172,7 @@ pub async fn list(
         rows => rows,
         tabs => tabs,
         new_href => routes::REGISTER_NEW,
+        fast_href => routes::REGISTER_FAST,
         limited => session.user.role.is_limited_to_own_services(),
     };
     page(
@@ -290,14 +291,8 @@ fn bounded(errors: &mut FieldErrors, field: &'static str, value: &str, max: usiz
     }
 }
 
-pub async fn create(
-    State(state): State<AppState>,
-    ctx: RequestContext,
-    CurrentUser(session): CurrentUser,
-    data: FormData,
-) -> Result<Response, WebError> {
-    require_register_access(&session)?;
-    let form = ItemForm {
+fn item_form(data: &FormData) -> ItemForm {
+    ItemForm {
         channel: data.get("channel").to_owned(),
         kind: data.get("kind").to_owned(),
         site_id: data.get("site_id").to_owned(),
@@ -309,7 +304,15 @@ pub async fn create(
         requester_address: data.get("requester_address").trim().to_owned(),
         subject: data.get("subject").trim().to_owned(),
         in_scope: data.has("in_scope"),
-    };
+    }
+}
+
+/// Checks a registration form and registers the item; the errors otherwise.
+async fn register_item(
+    state: &AppState,
+    session: &SessionUser,
+    form: &ItemForm,
+) -> Result<Result<Correspondence, FieldErrors>, WebError> {
     let mut errors = FieldErrors::default();
     let channel = errors.check("item-channel", Channel::parse(&form.channel));
     let kind = errors.check("item-kind", Kind::parse(&form.kind));
@@ -375,13 +378,13 @@ pub async fn create(
     let (Some(channel), Some(kind), Some(site), Some(service), Some(received_on), Some(time)) =
         (channel, kind, site, service, received_on, time)
     else {
-        return render_new(&state, &ctx, &session, &form, &errors).await;
+        return Ok(Err(errors));
     };
     if !errors.is_empty() {
-        return render_new(&state, &ctx, &session, &form, &errors).await;
+        return Ok(Err(errors));
     }
-    let days = deadline_days(channel, kind, local_authority_letter_days(&state).await?);
-    let calendar = site_calendar(&state, site.id).await?;
+    let days = deadline_days(channel, kind, local_authority_letter_days(state).await?);
+    let calendar = site_calendar(state, site.id).await?;
     let due_on = calendar
         .due_date(received_on, days)
         .map_err(|e| WebError::BadRequest(e.to_string()))?;
@@ -408,22 +411,59 @@ pub async fn create(
         answered_on: None,
         answer: None,
     };
+    // With an e-mail address to write to, the acknowledgement is queued with the item.
+    if !item.requester_email.is_empty() {
+        let (key, _, _) = crate::mail::default_template(item.channel, item.kind);
+        let template = state.store.find_template(key).await?;
+        let prefecture = state
+            .store
+            .find_prefecture()
+            .await?
+            .map_or_else(|| "La préfecture".to_owned(), |p| p.name);
+        let service_name = service.name.clone();
+        let saved = state
+            .store
+            .register_with_acknowledgement(
+                &actor(session),
+                &item,
+                "",
+                Box::new(move |c| {
+                    crate::mail::acknowledgement(c, template.as_ref(), &prefecture, &service_name)
+                }),
+            )
+            .await?;
+        return Ok(Ok(saved));
+    }
     let ids = state
         .store
-        .insert_correspondence(&actor(&session), &[item])
+        .insert_correspondence(&actor(session), &[item])
         .await?;
     let id = *ids
         .first()
         .ok_or_else(|| WebError::Internal("registration returned no id".into()))?;
-    let saved = state.store.get_correspondence(id).await?;
+    Ok(Ok(state.store.get_correspondence(id).await?))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    CurrentUser(session): CurrentUser,
+    data: FormData,
+) -> Result<Response, WebError> {
+    require_register_access(&session)?;
+    let form = item_form(&data);
+    let saved = match register_item(&state, &session, &form).await? {
+        Ok(saved) => saved,
+        Err(errors) => return render_new(&state, &ctx, &session, &form, &errors).await,
+    };
     Ok(redirect_with_notice(
         &state,
-        &routes::with_id(routes::REGISTER_ITEM, id),
+        &routes::with_id(routes::REGISTER_ITEM, saved.id),
         &format!(
             "Enregistré sous la référence {} ; réponse attendue au plus tard le {} ({} jours ouvrés).",
             saved.reference,
             saved.due_on.format("%d/%m/%Y"),
-            days
+            saved.deadline_days
         ),
     ))
 }
@@ -584,5 +624,149 @@ pub async fn scope(
             Some(r) => format!("{} est hors périmètre ({}).", item.reference, r.label()),
             None => format!("{} est dans le périmètre.", item.reference),
         },
+    ))
+}
+
+// ---------------------------------------------------------------------------------------
+// Fast paper entry
+
+#[derive(Deserialize)]
+pub struct FastQuery {
+    canal: Option<String>,
+    service: Option<String>,
+    site: Option<String>,
+    date: Option<String>,
+}
+
+const PAPER: [Channel; 3] = [Channel::Letter, Channel::BallotBox, Channel::Counter];
+
+async fn render_fast(
+    state: &AppState,
+    ctx: &RequestContext,
+    session: &SessionUser,
+    form: &ItemForm,
+    errors: &FieldErrors,
+) -> Result<Response, WebError> {
+    let sites: Vec<SelectOption> = state
+        .store
+        .list_sites()
+        .await?
+        .into_iter()
+        .map(|s| SelectOption::new(s.id, s.name))
+        .collect();
+    let services: Vec<SelectOption> = state
+        .store
+        .list_services()
+        .await?
+        .into_iter()
+        .filter(|s| {
+            !session.user.role.is_limited_to_own_services() || session.user.services.contains(&s.id)
+        })
+        .map(|s| SelectOption::new(s.id, s.name))
+        .collect();
+    let recent: Vec<Value> = state
+        .store
+        .list_correspondence(&CorrespondenceQuery {
+            services: session.user.role.is_limited_to_own_services().then(|| session.user.services.clone()),
+            received_from: today().checked_sub_signed(chrono::Duration::days(31)),
+            limit: 500,
+            ..Default::default()
+        })
+        .await?
+        .into_iter()
+        .filter(|c| !c.channel.is_electronic())
+        .rev()
+        .take(10)
+        .map(|c| context! { reference => c.reference, subject => c.subject, due => c.due_on.format("%d/%m/%Y").to_string() })
+        .collect();
+    let view = context! {
+        form => ser(form),
+        errors => ser(errors),
+        channels => ser(PAPER.iter().map(|c| SelectOption::new(c.as_str(), c.label())).collect::<Vec<_>>()),
+        kinds => ser(options(Kind::ALL, Kind::as_str, Kind::label)),
+        sites => ser(sites),
+        services => ser(services),
+        recent => recent,
+        action => routes::REGISTER_FAST,
+        back => routes::REGISTER,
+    };
+    page(
+        state,
+        ctx,
+        "register/fast.html",
+        form_status(!errors.is_empty()),
+        view,
+    )
+    .await
+}
+
+/// A keyboard-only screen for letters and cards: channel, site, service and date stay
+/// from one entry to the next, the focus goes back to the first field, Enter registers.
+pub async fn fast_form(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    CurrentUser(session): CurrentUser,
+    Query(q): Query<FastQuery>,
+) -> Result<Response, WebError> {
+    require_register_access(&session)?;
+    let form = ItemForm {
+        channel: q
+            .canal
+            .filter(|c| PAPER.iter().any(|p| p.as_str() == c))
+            .unwrap_or_else(|| Channel::Letter.as_str().to_owned()),
+        kind: Kind::GeneralInformation.as_str().to_owned(),
+        site_id: q.site.unwrap_or_default(),
+        service_id: q
+            .service
+            .or_else(|| session.user.services.first().map(ToString::to_string))
+            .unwrap_or_default(),
+        received_on: q.date.unwrap_or_else(|| today().to_string()),
+        received_time: String::new(),
+        requester_name: String::new(),
+        requester_email: String::new(),
+        requester_address: String::new(),
+        subject: String::new(),
+        in_scope: true,
+    };
+    render_fast(&state, &ctx, &session, &form, &FieldErrors::default()).await
+}
+
+pub async fn fast_create(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    CurrentUser(session): CurrentUser,
+    data: FormData,
+) -> Result<Response, WebError> {
+    require_register_access(&session)?;
+    let mut form = item_form(&data);
+    form.in_scope = true;
+    let mut errors = FieldErrors::default();
+    if !PAPER.iter().any(|p| p.as_str() == form.channel) {
+        errors.add(
+            "item-channel",
+            "La saisie rapide sert au courrier et aux fiches papier.",
+        );
+        return render_fast(&state, &ctx, &session, &form, &errors).await;
+    }
+    let saved = match register_item(&state, &session, &form).await? {
+        Ok(saved) => saved,
+        Err(errors) => return render_fast(&state, &ctx, &session, &form, &errors).await,
+    };
+    let next = format!(
+        "{}?canal={}&service={}&site={}&date={}",
+        routes::REGISTER_FAST,
+        crate::form::url_encode(&form.channel),
+        crate::form::url_encode(&form.service_id),
+        crate::form::url_encode(&form.site_id),
+        crate::form::url_encode(&form.received_on),
+    );
+    Ok(redirect_with_notice(
+        &state,
+        &next,
+        &format!(
+            "{} enregistré, échéance le {}.",
+            saved.reference,
+            saved.due_on.format("%d/%m/%Y")
+        ),
     ))
 }

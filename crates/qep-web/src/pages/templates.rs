@@ -25,9 +25,9 @@ async fn render(
     errors: &FieldErrors,
 ) -> Result<Response, WebError> {
     let mut items: Vec<Value> = Vec::new();
-    for (key, purpose, kind) in TEMPLATES {
+    for (key, purpose, channel, kind) in TEMPLATES {
         let stored = state.store.find_template(key).await?;
-        let (_, default_subject, default_body) = default_template(kind);
+        let (_, default_subject, default_body) = default_template(channel, kind);
         let (subject, body) = match (edited, &stored) {
             (Some((k, s, b)), _) if k == key => (s.to_owned(), b.to_owned()),
             (_, Some(t)) => (t.subject.clone(), t.body.clone()),
@@ -72,7 +72,7 @@ pub async fn save(
     data: FormData,
 ) -> Result<Response, WebError> {
     let key = data.get("key");
-    if !TEMPLATES.iter().any(|(k, _, _)| *k == key) {
+    if !TEMPLATES.iter().any(|(k, _, _, _)| *k == key) {
         return Err(WebError::BadRequest(format!("modèle inconnu « {key} »")));
     }
     let subject = data.get("subject").trim();

@@ -491,3 +491,108 @@ async fn trainings_show_when_they_must_be_renewed() {
     assert!(!alert.contains("Louis Petit"), "valid until 2028");
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn fast_paper_entry_keeps_its_settings_and_letters_get_their_acknowledgement() {
+    let app = TestApp::sqlite().await;
+    let acc = app
+        .store
+        .list_services()
+        .await
+        .expect("services")
+        .into_iter()
+        .find(|s| s.code == "ACC")
+        .expect("ACC")
+        .id
+        .to_string();
+    let mut agent = app.client();
+    agent.login(AGENT).await;
+    let page = agent.get("/registres/courrier/saisie-rapide").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("autofocus"),
+        "the keyboard starts on the first field"
+    );
+    let res = agent
+        .post(
+            "/registres/courrier/saisie-rapide",
+            &[
+                ("channel", "letter"),
+                ("kind", "complaint"),
+                ("site_id", "1"),
+                ("service_id", &acc),
+                ("received_on", "2024-05-03"),
+                ("subject", "Carte dans l'urne"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert!(
+        res.location()
+            .starts_with("/registres/courrier/saisie-rapide?canal=letter"),
+        "{}",
+        res.location()
+    );
+    assert!(res.location().contains("date=2024-05-03"));
+    let next = agent.get(res.location()).await;
+    assert!(
+        next.body.contains("value=\"2024-05-03\""),
+        "the date stays for the next entry"
+    );
+    assert!(next.body.contains("2024-000001"));
+    // Paper: 10 working days from Fri 3 May 2024 (8, 9 and 20 May are holidays) → Wed 22 May.
+    let item = app.store.get_correspondence(1).await.expect("item");
+    assert_eq!(
+        (item.channel.as_str(), item.due_on.to_string()),
+        ("letter", "2024-05-22".to_owned())
+    );
+    let res = agent
+        .post(
+            "/registres/courrier/saisie-rapide",
+            &[
+                ("channel", "email"),
+                ("kind", "complaint"),
+                ("site_id", "1"),
+                ("service_id", &acc),
+                ("received_on", "2024-05-03"),
+                ("subject", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        res.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "fast entry is for paper"
+    );
+
+    // A letter with an e-mail address to answer: the letter acknowledgement is queued.
+    let res = agent
+        .post(
+            "/registres/courrier/nouveau",
+            &[
+                ("channel", "letter"),
+                ("kind", "general_information"),
+                ("site_id", "1"),
+                ("service_id", &acc),
+                ("received_on", "2024-05-03"),
+                ("subject", "Horaires"),
+                ("requester_email", "lettre@example.org"),
+                ("in_scope", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let mails = app
+        .store
+        .due_mails(chrono::Utc::now(), 10)
+        .await
+        .expect("due");
+    assert_eq!(mails.len(), 1);
+    assert!(
+        mails[0].subject.contains("votre courrier 2024-000002"),
+        "{}",
+        mails[0].subject
+    );
+    assert!(mails[0].body.contains("10 jours ouvrés") && mails[0].body.contains("22/05/2024"));
+    app.cleanup().await;
+}
