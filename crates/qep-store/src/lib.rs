@@ -492,6 +492,15 @@ pub trait Store: Send + Sync + 'static {
         on: NaiveDate,
         answer: AnswerType,
     ) -> StoreResult<()>;
+    /// Records the answer and queues the e-mail carrying it, in one transaction.
+    async fn answer_by_mail(
+        &self,
+        actor: &Actor,
+        id: i64,
+        on: NaiveDate,
+        answer: AnswerType,
+        mail: &NewMail,
+    ) -> StoreResult<()>;
     /// Moves an item to another service; its due date does not change.
     async fn transfer_correspondence(
         &self,

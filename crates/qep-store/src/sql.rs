@@ -1518,6 +1518,37 @@ macro_rules! impl_sql_store {
                 Self::commit(tx).await
             }
 
+            async fn answer_by_mail(
+                &self,
+                actor: &$crate::Actor,
+                id: i64,
+                on: ::chrono::NaiveDate,
+                answer: ::qep_core::registers::correspondence::AnswerType,
+                mail: &$crate::NewMail,
+            ) -> $crate::StoreResult<()> {
+                let mut tx = self.begin().await?;
+                let reference: Option<(String,)> = ::sqlx::query_as(
+                    "UPDATE correspondence SET answered_on = $1, answer = $2 WHERE id = $3 RETURNING reference",
+                )
+                .bind(on)
+                .bind(answer.as_str())
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(Self::map_err)?;
+                let (reference,) = reference.ok_or($crate::StoreError::NotFound("élément du registre"))?;
+                Self::enqueue_tx(&mut tx, mail, ::chrono::Utc::now()).await?;
+                Self::audit_tx(
+                    &mut tx,
+                    actor,
+                    "correspondence.answer",
+                    reference,
+                    format!("{} le {on}, par courriel", answer.label()),
+                )
+                .await?;
+                Self::commit(tx).await
+            }
+
             async fn transfer_correspondence(
                 &self,
                 actor: &$crate::Actor,

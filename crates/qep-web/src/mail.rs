@@ -83,6 +83,46 @@ pub fn default_template(
     }
 }
 
+/// Answer templates: (key, what it is for, default subject, default body). The agent edits
+/// the text before sending; sending records the answer.
+pub const ANSWER_TEMPLATES: [(&str, &str, &str, &str); 2] = [
+    (
+        "answer.substantive",
+        "Réponse sur le fond",
+        "{{ prefecture }} – réponse à votre demande {{ reference }}",
+        "Bonjour,\n\nEn réponse à votre demande du {{ received_on }} (référence {{ reference }}) :\n\n[Votre réponse]\n\nCordialement,\n{{ service }}\n{{ prefecture }}\n",
+    ),
+    (
+        "answer.forwarded",
+        "Transmission au service compétent",
+        "{{ prefecture }} – votre demande {{ reference }} a été transmise",
+        "Bonjour,\n\nVotre demande du {{ received_on }} (référence {{ reference }}) relève d'un autre service : nous l'avons transmise au service compétent, qui vous répondra directement.\n\nCordialement,\n{{ service }}\n{{ prefecture }}\n",
+    ),
+];
+
+/// Renders a template (stored or default) for an item, leniently: a broken stored template
+/// falls back to the default text.
+pub fn render_for(
+    item: &Correspondence,
+    source: &str,
+    fallback: &str,
+    prefecture: &str,
+    service: &str,
+) -> String {
+    let ctx = context! {
+        reference => item.reference.clone(),
+        received_on => item.received_on.format("%d/%m/%Y").to_string(),
+        due_on => item.due_on.format("%d/%m/%Y").to_string(),
+        service => service,
+        prefecture => prefecture,
+        kind => item.kind.label().to_lowercase(),
+    };
+    let env = Environment::new();
+    env.render_str(source, &ctx)
+        .or_else(|_| env.render_str(fallback, &ctx))
+        .unwrap_or_else(|_| fallback.to_owned())
+}
+
 /// Every acknowledgement template: (key, what it is for, an item it is written for).
 pub const TEMPLATES: [(&str, &str, Channel, Kind); 4] = [
     (

@@ -24,6 +24,7 @@ pub const REGISTER_NEW: &str = "/registres/courrier/nouveau";
 pub const REGISTER_FAST: &str = "/registres/courrier/saisie-rapide";
 pub const REGISTER_ITEM: &str = "/registres/courrier/{id}";
 pub const REGISTER_ANSWER: &str = "/registres/courrier/{id}/reponse";
+pub const REGISTER_ANSWER_MAIL: &str = "/registres/courrier/{id}/reponse-courriel";
 pub const REGISTER_TRANSFER: &str = "/registres/courrier/{id}/transfert";
 pub const REGISTER_SCOPE: &str = "/registres/courrier/{id}/perimetre";
 pub const ADMIN: &str = "/administration";

@@ -481,13 +481,61 @@ async fn item_for(
     Ok(item)
 }
 
+#[derive(Deserialize)]
+pub struct ShowQuery {
+    modele: Option<String>,
+}
+
+/// The answer template prefilled for an item: (key, subject, body).
+async fn answer_draft(
+    state: &AppState,
+    item: &Correspondence,
+    key: &str,
+) -> Result<(String, String), WebError> {
+    let (_, _, default_subject, default_body) = crate::mail::ANSWER_TEMPLATES
+        .iter()
+        .find(|(k, _, _, _)| *k == key)
+        .copied()
+        .unwrap_or(crate::mail::ANSWER_TEMPLATES[0]);
+    let stored = state.store.find_template(key).await?;
+    let prefecture = state
+        .store
+        .find_prefecture()
+        .await?
+        .map_or_else(|| "La préfecture".to_owned(), |p| p.name);
+    let service = match item.service {
+        Some(id) => state
+            .store
+            .list_services()
+            .await?
+            .into_iter()
+            .find(|s| s.id == id)
+            .map_or_else(|| "Le service".to_owned(), |s| s.name),
+        None => "Le service".to_owned(),
+    };
+    let (subject, body) = match &stored {
+        Some(t) => (t.subject.as_str(), t.body.as_str()),
+        None => (default_subject, default_body),
+    };
+    Ok((
+        crate::mail::render_for(item, subject, default_subject, &prefecture, &service),
+        crate::mail::render_for(item, body, default_body, &prefecture, &service),
+    ))
+}
+
 pub async fn show(
     State(state): State<AppState>,
     ctx: RequestContext,
     CurrentUser(session): CurrentUser,
     Path(id): Path<String>,
+    Query(q): Query<ShowQuery>,
 ) -> Result<Response, WebError> {
     let item = item_for(&state, &session, &id).await?;
+    let answer_key = match q.modele.as_deref() {
+        Some("transmission") => "answer.forwarded",
+        _ => "answer.substantive",
+    };
+    let (draft_subject, draft_body) = answer_draft(&state, &item, answer_key).await?;
     let services = state.store.list_services().await?;
     let sites = state.store.list_sites().await?;
     let today = today();
@@ -507,7 +555,7 @@ pub async fn show(
             site => sites.iter().find(|s| s.id == item.site).map(|s| s.name.clone()),
             deadline_days => item.deadline_days,
             requester_name => item.requester_name,
-            requester_email => item.requester_email,
+            requester_email => item.requester_email.clone(),
             requester_address => item.requester_address,
             answer => item.answer.map(AnswerType::label),
             response_days => response_days,
@@ -521,6 +569,19 @@ pub async fn show(
         reasons => ser(options(OutOfScope::ALL, OutOfScope::as_str, OutOfScope::label)),
         transfer_to => ser(transfer_to),
         answer_action => routes::with_id(routes::REGISTER_ANSWER, item.id),
+        answer_mail_action => routes::with_id(routes::REGISTER_ANSWER_MAIL, item.id),
+        draft => context! {
+            subject => draft_subject,
+            body => draft_body,
+            answer => if answer_key == "answer.forwarded" { "forwarded" } else { "substantive" },
+            other_href => format!(
+                "{}{}",
+                routes::with_id(routes::REGISTER_ITEM, item.id),
+                if answer_key == "answer.forwarded" { "" } else { "?modele=transmission" }
+            ),
+            other_label => if answer_key == "answer.forwarded" { "Modèle : réponse sur le fond" } else { "Modèle : transmission au service compétent" },
+        },
+        can_mail => !item.requester_email.is_empty(),
         transfer_action => routes::with_id(routes::REGISTER_TRANSFER, item.id),
         scope_action => routes::with_id(routes::REGISTER_SCOPE, item.id),
         in_scope => item.in_scope,
@@ -767,6 +828,58 @@ pub async fn fast_create(
             "{} enregistré, échéance le {}.",
             saved.reference,
             saved.due_on.format("%d/%m/%Y")
+        ),
+    ))
+}
+
+pub async fn answer_by_mail(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path(id): Path<String>,
+    data: FormData,
+) -> Result<Response, WebError> {
+    let item = item_for(&state, &session, &id).await?;
+    if item.requester_email.is_empty() {
+        return Err(WebError::BadRequest(
+            "aucune adresse électronique pour répondre".into(),
+        ));
+    }
+    if item.answered_on.is_some() {
+        return Err(WebError::Conflict("cet élément a déjà une réponse".into()));
+    }
+    let answer =
+        AnswerType::parse(data.get("answer")).map_err(|e| WebError::BadRequest(e.to_string()))?;
+    let subject = data.get("subject").trim();
+    let body = data.get("body").replace("\r\n", "\n");
+    if subject.is_empty() || subject.chars().count() > 200 || subject.contains('\n') {
+        return Err(WebError::BadRequest(
+            "objet du courriel invalide (une ligne, 200 caractères au plus)".into(),
+        ));
+    }
+    if body.trim().is_empty() || body.chars().count() > 20_000 || body.contains("[Votre réponse]")
+    {
+        return Ok(redirect_with_notice(
+            &state,
+            &routes::with_id(routes::REGISTER_ITEM, item.id),
+            "Complétez le texte de la réponse (remplacez « [Votre réponse] ») avant l'envoi.",
+        ));
+    }
+    let mail = qep_store::NewMail {
+        to: item.requester_email.clone(),
+        subject: subject.to_owned(),
+        body,
+        correspondence_id: Some(item.id),
+    };
+    state
+        .store
+        .answer_by_mail(&actor(&session), item.id, today(), answer, &mail)
+        .await?;
+    Ok(redirect_with_notice(
+        &state,
+        &routes::with_id(routes::REGISTER_ITEM, item.id),
+        &format!(
+            "Réponse envoyée à {} et enregistrée pour {}.",
+            item.requester_email, item.reference
         ),
     ))
 }

@@ -11,7 +11,7 @@ use crate::AppState;
 use crate::auth::AdminUser;
 use crate::error::WebError;
 use crate::form::{FieldErrors, FormData};
-use crate::mail::{TEMPLATES, check_template, default_template};
+use crate::mail::{ANSWER_TEMPLATES, TEMPLATES, check_template, default_template};
 use crate::render::{RequestContext, page, ser};
 use crate::routes;
 
@@ -25,9 +25,15 @@ async fn render(
     errors: &FieldErrors,
 ) -> Result<Response, WebError> {
     let mut items: Vec<Value> = Vec::new();
-    for (key, purpose, channel, kind) in TEMPLATES {
+    let all = TEMPLATES
+        .iter()
+        .map(|(key, purpose, channel, kind)| {
+            let (_, s, b) = default_template(*channel, *kind);
+            (*key, *purpose, s, b)
+        })
+        .chain(ANSWER_TEMPLATES.iter().map(|(k, p, s, b)| (*k, *p, *s, *b)));
+    for (key, purpose, default_subject, default_body) in all {
         let stored = state.store.find_template(key).await?;
-        let (_, default_subject, default_body) = default_template(channel, kind);
         let (subject, body) = match (edited, &stored) {
             (Some((k, s, b)), _) if k == key => (s.to_owned(), b.to_owned()),
             (_, Some(t)) => (t.subject.clone(), t.body.clone()),
@@ -72,7 +78,9 @@ pub async fn save(
     data: FormData,
 ) -> Result<Response, WebError> {
     let key = data.get("key");
-    if !TEMPLATES.iter().any(|(k, _, _, _)| *k == key) {
+    if !TEMPLATES.iter().any(|(k, _, _, _)| *k == key)
+        && !ANSWER_TEMPLATES.iter().any(|(k, _, _, _)| *k == key)
+    {
         return Err(WebError::BadRequest(format!("modèle inconnu « {key} »")));
     }
     let subject = data.get("subject").trim();

@@ -456,3 +456,102 @@ async fn the_morning_digest_lists_each_services_late_and_due_items_once_a_day() 
         "once a day"
     );
 }
+
+#[tokio::test]
+async fn an_agent_answers_by_mail_from_a_template() {
+    let app = TestApp::sqlite().await;
+    let mut citizen = app.client();
+    citizen.get("/contact").await;
+    citizen
+        .post(
+            "/contact",
+            &[
+                ("kind", "general_information"),
+                ("email", "d@example.org"),
+                ("subject", "Horaires"),
+                ("message", "Ouvert le samedi ?"),
+            ],
+        )
+        .await;
+    let item = app
+        .store
+        .list_correspondence(&qep_store::CorrespondenceQuery {
+            limit: 1,
+            ..Default::default()
+        })
+        .await
+        .expect("list")
+        .remove(0);
+    let mut lead = app.client();
+    lead.login(ADMIN).await;
+    let page = lead.get(&format!("/registres/courrier/{}", item.id)).await;
+    assert!(page.body.contains("Répondre par courriel") && page.body.contains("[Votre réponse]"));
+    assert!(
+        page.body
+            .contains(&format!("réponse à votre demande {}", item.reference))
+    );
+    let forwarded = lead
+        .get(&format!(
+            "/registres/courrier/{}?modele=transmission",
+            item.id
+        ))
+        .await;
+    assert!(forwarded.body.contains("transmise au service compétent"));
+
+    let action = format!("/registres/courrier/{}/reponse-courriel", item.id);
+    let subject = format!("Réponse à votre demande {}", item.reference);
+    lead.post(
+        &action,
+        &[
+            ("answer", "substantive"),
+            ("subject", &subject),
+            ("body", "Bonjour,\n[Votre réponse]"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        app.store
+            .get_correspondence(item.id)
+            .await
+            .expect("item")
+            .answered_on,
+        None,
+        "the placeholder must be replaced"
+    );
+    let res = lead
+        .post(
+            &action,
+            &[
+                ("answer", "substantive"),
+                ("subject", &subject),
+                ("body", "Bonjour,\nNon, du lundi au vendredi."),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let answered = app.store.get_correspondence(item.id).await.expect("item");
+    assert_eq!(answered.answer.map(|a| a.as_str()), Some("substantive"));
+    assert!(answered.answered_on.is_some());
+    let mails = app
+        .store
+        .due_mails(chrono::Utc::now(), 10)
+        .await
+        .expect("due");
+    assert_eq!(mails.len(), 2, "the acknowledgement and the answer");
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.subject == subject && m.body.contains("du lundi au vendredi"))
+    );
+    let again = lead
+        .post(
+            &action,
+            &[
+                ("answer", "substantive"),
+                ("subject", &subject),
+                ("body", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "answered once");
+}
