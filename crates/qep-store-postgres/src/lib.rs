@@ -72,7 +72,8 @@ pub const MIGRATIONS: &[MigrationFile] = qep_store::migration_files![
     "0006_sampling.sql",
     "0007_log_registers.sql",
     "0008_job_runs.sql",
-    "0009_trainings.sql"
+    "0009_trainings.sql",
+    "0010_attachments.sql"
 ];
 
 /// Migrations are embedded with `include_str!` rather than sqlx's `migrate!` macro, which

@@ -344,6 +344,18 @@ pub struct Template {
 /// Builds the acknowledgement of a just-registered item (it needs the reference).
 pub type AckBuilder = Box<dyn FnOnce(&Correspondence) -> Option<NewMail> + Send>;
 
+/// A file attached to a register item (without its bytes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Attachment {
+    pub id: i64,
+    pub correspondence_id: i64,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: u64,
+    pub uploaded_at: DateTime<Utc>,
+    pub uploaded_by: String,
+}
+
 /// A log register entry as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StoredLogEntry {
@@ -501,6 +513,16 @@ pub trait Store: Send + Sync + 'static {
         answer: AnswerType,
         mail: &NewMail,
     ) -> StoreResult<()>;
+    async fn insert_attachment(
+        &self,
+        actor: &Actor,
+        item: i64,
+        file_name: &str,
+        content_type: &str,
+        data: &[u8],
+    ) -> StoreResult<i64>;
+    async fn list_attachments(&self, item: i64) -> StoreResult<Vec<Attachment>>;
+    async fn get_attachment(&self, id: i64) -> StoreResult<(Attachment, Vec<u8>)>;
     /// Moves an item to another service; its due date does not change.
     async fn transfer_correspondence(
         &self,

@@ -1549,6 +1549,98 @@ macro_rules! impl_sql_store {
                 Self::commit(tx).await
             }
 
+            async fn insert_attachment(
+                &self,
+                actor: &$crate::Actor,
+                item: i64,
+                file_name: &str,
+                content_type: &str,
+                data: &[u8],
+            ) -> $crate::StoreResult<i64> {
+                let mut tx = self.begin().await?;
+                let (id,): (i64,) = ::sqlx::query_as(
+                    "INSERT INTO attachments (correspondence_id, file_name, content_type, size, data, \
+                     uploaded_at, uploaded_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                )
+                .bind(item)
+                .bind(file_name)
+                .bind(content_type)
+                .bind(i64::try_from(data.len()).unwrap_or(i64::MAX))
+                .bind(data)
+                .bind(::chrono::Utc::now())
+                .bind(&actor.label)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| {
+                    Self::violation(
+                        e,
+                        $crate::sql::OnViolation {
+                            foreign_key: $crate::StoreError::NotFound("élément du registre"),
+                            ..$crate::sql::OnViolation::GENERIC
+                        },
+                    )
+                })?;
+                Self::audit_tx(
+                    &mut tx,
+                    actor,
+                    "correspondence.attach",
+                    format!("élément {item}"),
+                    format!("{file_name} ({} octets)", data.len()),
+                )
+                .await?;
+                Self::commit(tx).await?;
+                Ok(id)
+            }
+
+            async fn list_attachments(&self, item: i64) -> $crate::StoreResult<Vec<$crate::Attachment>> {
+                let rows: Vec<(i64, i64, String, String, i64, ::chrono::DateTime<::chrono::Utc>, String)> =
+                    ::sqlx::query_as(
+                        "SELECT id, correspondence_id, file_name, content_type, size, uploaded_at, \
+                         uploaded_by FROM attachments WHERE correspondence_id = $1 ORDER BY id",
+                    )
+                    .bind(item)
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(Self::map_err)?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| $crate::Attachment {
+                        id: r.0,
+                        correspondence_id: r.1,
+                        file_name: r.2,
+                        content_type: r.3,
+                        size: u64::try_from(r.4).unwrap_or(0),
+                        uploaded_at: r.5,
+                        uploaded_by: r.6,
+                    })
+                    .collect())
+            }
+
+            async fn get_attachment(&self, id: i64) -> $crate::StoreResult<($crate::Attachment, Vec<u8>)> {
+                let row: Option<(i64, i64, String, String, i64, ::chrono::DateTime<::chrono::Utc>, String, Vec<u8>)> =
+                    ::sqlx::query_as(
+                        "SELECT id, correspondence_id, file_name, content_type, size, uploaded_at, \
+                         uploaded_by, data FROM attachments WHERE id = $1",
+                    )
+                    .bind(id)
+                    .fetch_optional(self.pool())
+                    .await
+                    .map_err(Self::map_err)?;
+                let r = row.ok_or($crate::StoreError::NotFound("pièce jointe"))?;
+                Ok((
+                    $crate::Attachment {
+                        id: r.0,
+                        correspondence_id: r.1,
+                        file_name: r.2,
+                        content_type: r.3,
+                        size: u64::try_from(r.4).unwrap_or(0),
+                        uploaded_at: r.5,
+                        uploaded_by: r.6,
+                    },
+                    r.7,
+                ))
+            }
+
             async fn transfer_correspondence(
                 &self,
                 actor: &$crate::Actor,
@@ -1833,6 +1925,14 @@ macro_rules! impl_sql_store {
                      AND correspondence_id IN (SELECT id FROM correspondence WHERE answered_on < $2)",
                 )
                 .bind(sent_cutoff)
+                .bind(cutoff)
+                .execute(&mut *tx)
+                .await
+                .map_err(Self::map_err)?;
+                ::sqlx::query(
+                    "DELETE FROM attachments WHERE correspondence_id IN \
+                     (SELECT id FROM correspondence WHERE answered_on < $1)",
+                )
                 .bind(cutoff)
                 .execute(&mut *tx)
                 .await

@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::error::{WebError, finish_error};
-use crate::form::{FormData, MAX_FORM_BYTES};
+use crate::form::{FormData, MAX_FORM_BYTES, MAX_UPLOAD_BYTES};
 use crate::render::RequestContext;
 
 pub const SESSION_COOKIE: &str = "qep_session";
@@ -218,7 +218,18 @@ pub async fn session_and_csrf(State(state): State<AppState>, req: Request, next:
                 res
             }
         };
-        let bytes = match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
+        let is_multipart = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
+        // Uploads may be larger; their room for the other fields is the form limit.
+        let limit = if is_multipart {
+            MAX_UPLOAD_BYTES + MAX_FORM_BYTES
+        } else {
+            MAX_FORM_BYTES
+        };
+        let bytes = match axum::body::to_bytes(body, limit).await {
             Ok(b) => b,
             Err(_) => return refuse(WebError::PayloadTooLarge).await,
         };
@@ -240,7 +251,20 @@ pub async fn session_and_csrf(State(state): State<AppState>, req: Request, next:
             .get(CSRF_HEADER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
-            .or_else(|| is_form.then(|| form.get(CSRF_FIELD).to_owned()));
+            .or_else(|| is_form.then(|| form.get(CSRF_FIELD).to_owned()))
+            // A multipart form cannot be read before its handler: its token comes in the
+            // query string (HTML forms cannot set headers).
+            .or_else(|| {
+                is_multipart
+                    .then(|| parts.uri.query().unwrap_or_default())
+                    .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
+                    .and_then(|pairs| {
+                        pairs
+                            .into_iter()
+                            .find(|(k, _)| k == CSRF_FIELD)
+                            .map(|(_, v)| v)
+                    })
+            });
         let valid = matches!((&expected, &sent), (Some(e), Some(s)) if constant_time_eq(e, s));
         if !valid {
             tracing::warn!("request refused: missing or invalid CSRF token");

@@ -11,6 +11,8 @@ use crate::error::WebError;
 
 /// Largest form body accepted, in bytes.
 pub const MAX_FORM_BYTES: usize = 64 * 1024;
+/// Largest attachment accepted, in bytes.
+pub const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
 
 /// The decoded fields of an `application/x-www-form-urlencoded` body. The CSRF middleware
 /// reads the body once and leaves this in the request's extensions.

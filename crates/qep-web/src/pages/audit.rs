@@ -51,6 +51,7 @@ pub fn action_label(code: &str) -> &str {
         "sampling.remove" => "Retrait d'une semaine échantillonnée",
         "log.add" => "Ajout à un registre",
         "log.update" => "Mise à jour d'un registre",
+        "correspondence.attach" => "Pièce jointe",
         other => other,
     }
 }

@@ -582,6 +582,22 @@ pub async fn show(
             other_label => if answer_key == "answer.forwarded" { "Modèle : réponse sur le fond" } else { "Modèle : transmission au service compétent" },
         },
         can_mail => !item.requester_email.is_empty(),
+        attachments => state
+            .store
+            .list_attachments(item.id)
+            .await?
+            .into_iter()
+            .map(|a| context! {
+                name => a.file_name,
+                size => format!("{} Ko", a.size.div_ceil(1024)),
+                href => routes::with_id(routes::REGISTER_ATTACHMENT, item.id).replace("{attachment}", &a.id.to_string()),
+            })
+            .collect::<Vec<_>>(),
+        attach_action => format!(
+            "{}?csrf_token={}",
+            routes::with_id(routes::REGISTER_ATTACHMENTS, item.id),
+            crate::form::url_encode(&ctx.csrf_token)
+        ),
         transfer_action => routes::with_id(routes::REGISTER_TRANSFER, item.id),
         scope_action => routes::with_id(routes::REGISTER_SCOPE, item.id),
         in_scope => item.in_scope,
@@ -882,4 +898,127 @@ pub async fn answer_by_mail(
             item.requester_email, item.reference
         ),
     ))
+}
+
+/// File types accepted as attachments: letters and their scans, messages, office documents.
+const ATTACHMENT_TYPES: &[(&str, &str)] = &[
+    ("pdf", "application/pdf"),
+    ("png", "image/png"),
+    ("jpg", "image/jpeg"),
+    ("jpeg", "image/jpeg"),
+    ("txt", "text/plain"),
+    ("eml", "message/rfc822"),
+    ("odt", "application/vnd.oasis.opendocument.text"),
+    (
+        "docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ),
+];
+
+/// A file name safe to store and to send back in a header.
+fn clean_file_name(raw: &str) -> String {
+    let base = raw.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = base
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '"' | ';'))
+        .take(120)
+        .collect();
+    if cleaned.trim().is_empty() {
+        "piece-jointe".to_owned()
+    } else {
+        cleaned.trim().to_owned()
+    }
+}
+
+pub async fn attach(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path(id): Path<String>,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Response, WebError> {
+    let item = item_for(&state, &session, &id).await?;
+    let back = routes::with_id(routes::REGISTER_ITEM, item.id);
+    let mut saved = Vec::new();
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| WebError::BadRequest(format!("envoi de fichier illisible : {e}")))?
+    {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let name = clean_file_name(field.file_name().unwrap_or_default());
+        let data = field
+            .bytes()
+            .await
+            .map_err(|e| WebError::BadRequest(format!("envoi de fichier illisible : {e}")))?;
+        if data.is_empty() {
+            continue;
+        }
+        if data.len() > crate::form::MAX_UPLOAD_BYTES {
+            return Err(WebError::PayloadTooLarge);
+        }
+        let extension = name.rsplit('.').next().unwrap_or_default().to_lowercase();
+        let Some((_, content_type)) = ATTACHMENT_TYPES.iter().find(|(e, _)| *e == extension) else {
+            return Ok(redirect_with_notice(
+                &state,
+                &back,
+                &format!("« {name} » refusé : types acceptés PDF, PNG, JPEG, TXT, EML, ODT, DOCX."),
+            ));
+        };
+        state
+            .store
+            .insert_attachment(&actor(&session), item.id, &name, content_type, &data)
+            .await?;
+        saved.push(name);
+    }
+    let notice = if saved.is_empty() {
+        "Aucun fichier reçu.".to_owned()
+    } else {
+        format!("Pièce(s) jointe(s) enregistrée(s) : {}.", saved.join(", "))
+    };
+    Ok(redirect_with_notice(&state, &back, &notice))
+}
+
+pub async fn download(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path((id, attachment)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    use axum::response::IntoResponse as _;
+
+    let item = item_for(&state, &session, &id).await?;
+    let (meta, data) = state.store.get_attachment(parse_id(&attachment)?).await?;
+    if meta.correspondence_id != item.id {
+        return Err(WebError::NotFound);
+    }
+    let ascii: String = meta
+        .file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, meta.content_type.clone()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
+                    crate::form::url_encode(&meta.file_name).replace('+', "%20")
+                ),
+            ),
+            (
+                axum::http::header::CACHE_CONTROL,
+                "private, no-store".to_owned(),
+            ),
+        ],
+        data,
+    )
+        .into_response())
 }

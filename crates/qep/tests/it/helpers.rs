@@ -111,6 +111,32 @@ pub fn csrf_in(html: &str) -> Option<String> {
 
 impl Client<'_> {
     pub async fn send(&mut self, method: Method, path: &str, form: Option<String>) -> Response {
+        match form {
+            Some(f) => {
+                self.send_raw(
+                    method,
+                    path,
+                    Some("application/x-www-form-urlencoded"),
+                    f.into_bytes(),
+                )
+                .await
+            }
+            None => self.send_raw(method, path, None, Vec::new()).await,
+        }
+    }
+
+    /// The last CSRF token seen in a page.
+    pub fn csrf(&self) -> String {
+        self.csrf.clone().unwrap_or_default()
+    }
+
+    pub async fn send_raw(
+        &mut self,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Response {
         let mut req = Request::builder().method(method).uri(path);
         if !self.cookies.is_empty() {
             let cookie = self
@@ -121,13 +147,10 @@ impl Client<'_> {
                 .join("; ");
             req = req.header(header::COOKIE, cookie);
         }
-        let body = match form {
-            Some(f) => {
-                req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-                Body::from(f)
-            }
-            None => Body::empty(),
-        };
+        if let Some(ct) = content_type {
+            req = req.header(header::CONTENT_TYPE, ct);
+        }
+        let body = Body::from(body);
         let res = self
             .app
             .router

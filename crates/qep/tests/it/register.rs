@@ -596,3 +596,139 @@ async fn fast_paper_entry_keeps_its_settings_and_letters_get_their_acknowledgeme
     assert!(mails[0].body.contains("10 jours ouvrés") && mails[0].body.contains("22/05/2024"));
     app.cleanup().await;
 }
+
+fn multipart(files: &[(&str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "qepboundary7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, data) in files {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(data);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn files_are_attached_to_items_and_only_their_services_see_them() {
+    use axum::http::Method;
+    use qep_core::registers::correspondence::{Channel, Kind};
+    use qep_store::{Actor, NewCorrespondence};
+
+    let app = TestApp::sqlite().await;
+    let services = app.store.list_services().await.expect("services");
+    let cert = services.iter().find(|s| s.code == "CERT").expect("CERT").id;
+    let day = chrono::NaiveDate::from_ymd_opt(2024, 5, 3).expect("date");
+    let item = NewCorrespondence {
+        reference: None,
+        channel: Channel::Letter,
+        kind: Kind::Complaint,
+        site: services[0].site_id,
+        service: None,
+        received_at: day.and_hms_opt(9, 0, 0).expect("t").and_utc(),
+        received_on: day,
+        deadline_days: 10,
+        due_on: day + chrono::Duration::days(19),
+        requester_name: String::new(),
+        requester_email: String::new(),
+        requester_address: String::new(),
+        subject: "Lettre scannée".into(),
+        in_scope: true,
+        out_of_scope: None,
+        answered_on: None,
+        answer: None,
+    };
+    let ids = app
+        .store
+        .insert_correspondence(
+            &Actor::cli(),
+            &[
+                item.clone(),
+                NewCorrespondence {
+                    service: Some(cert),
+                    ..item
+                },
+            ],
+        )
+        .await
+        .expect("register");
+    let mut lead = app.client();
+    lead.login(ADMIN).await;
+    lead.get(&format!("/registres/courrier/{}", ids[0])).await;
+    let token = lead.csrf();
+    let pdf: &[u8] = b"%PDF-1.4\n% lettre de l'usager";
+    let (ct, body) = multipart(&[("lettre scannée.pdf", pdf)]);
+    let path = format!("/registres/courrier/{}/pieces", ids[0]);
+    let res = lead
+        .send_raw(Method::POST, &path, Some(&ct), body.clone())
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "no CSRF token");
+    let with_token = format!("{path}?csrf_token={token}");
+    let res = lead
+        .send_raw(Method::POST, &with_token, Some(&ct), body)
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let (ct2, exe) = multipart(&[("virus.exe", b"MZ")]);
+    lead.send_raw(Method::POST, &with_token, Some(&ct2), exe)
+        .await;
+    let listed = app.store.list_attachments(ids[0]).await.expect("list");
+    assert_eq!(listed.len(), 1, "only allowed types");
+    let page = lead.get(&format!("/registres/courrier/{}", ids[0])).await;
+    assert!(page.body.contains("lettre scannée.pdf"));
+    let download = lead
+        .get(&format!(
+            "/registres/courrier/{}/pieces/{}",
+            ids[0], listed[0].id
+        ))
+        .await;
+    assert_eq!(download.status, StatusCode::OK);
+    assert_eq!(download.body.as_bytes(), pdf);
+    let disposition = download
+        .headers
+        .get("content-disposition")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert!(disposition.starts_with("attachment;"), "{disposition}");
+    // Through another item's path, or for an agent of other services: nothing.
+    let other = lead
+        .get(&format!(
+            "/registres/courrier/{}/pieces/{}",
+            ids[1], listed[0].id
+        ))
+        .await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND);
+    let mut agent = app.client();
+    agent.login(AGENT).await;
+    let denied = agent
+        .get(&format!(
+            "/registres/courrier/{}/pieces/{}",
+            ids[0], listed[0].id
+        ))
+        .await;
+    assert_eq!(
+        denied.status,
+        StatusCode::FORBIDDEN,
+        "unassigned item: quality lead only"
+    );
+    // Too large: refused whole.
+    let big = vec![b'x'; 11 * 1024 * 1024];
+    let (ct3, body3) = multipart(&[("gros.pdf", &big)]);
+    let res = lead
+        .send_raw(Method::POST, &with_token, Some(&ct3), body3)
+        .await;
+    assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        app.store
+            .list_attachments(ids[0])
+            .await
+            .expect("list")
+            .len(),
+        1
+    );
+    app.cleanup().await;
+}
