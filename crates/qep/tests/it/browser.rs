@@ -93,6 +93,10 @@ struct Browser {
 impl Browser {
     /// `None` outside CI when chromedriver is missing.
     async fn start() -> Option<Browser> {
+        Self::start_with(qep_web::mail::MailConfig::default()).await
+    }
+
+    async fn start_with(mail: qep_web::mail::MailConfig) -> Option<Browser> {
         if !Path::new(CHROMEDRIVER).exists() {
             assert!(
                 std::env::var("CI").is_err(),
@@ -113,7 +117,7 @@ impl Browser {
         let server = tokio::spawn(qep::serve(
             store,
             qep_web::WebConfig::default(),
-            qep_web::mail::MailConfig::default(),
+            mail,
             listener,
             async {
                 let _ = stopped.await;
@@ -252,11 +256,20 @@ async fn admin_logs_in_and_pages_pass_axe() {
 
 #[tokio::test]
 async fn a_citizen_uses_the_public_form_in_a_browser() {
-    let Some(b) = Browser::start().await else {
+    let Some(smtp) = crate::mail::smtp_server().await else {
+        return;
+    };
+    let mail = qep_web::mail::MailConfig {
+        smtp_url: Some(format!("smtp://127.0.0.1:{}", smtp.port)),
+        from: "Préfecture <ne-pas-repondre@demo.invalid>".into(),
+        poll_interval: Duration::from_millis(300),
+    };
+    let Some(b) = Browser::start_with(mail).await else {
         return;
     };
     let client = &b.client;
-    let xss = "<script>document.title='pwned'</script><img src=x onerror=alert(1)>";
+    let xss =
+        "<script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\">";
     let result = async {
         client
             .goto(&format!("{}/contact", b.base))
@@ -300,12 +313,67 @@ async fn a_citizen_uses_the_public_form_in_a_browser() {
             .await
             .expect("text");
         let thanks_violations = b.violations().await;
+
+        // The quality lead opens the item: every field comes back as text, no script runs.
+        client
+            .goto(&format!("{}/connexion", b.base))
+            .await
+            .expect("login page");
+        client
+            .find(Locator::Css("#email"))
+            .await
+            .expect("email")
+            .send_keys(ADMIN.0)
+            .await
+            .expect("type");
+        client
+            .find(Locator::Css("#password"))
+            .await
+            .expect("password")
+            .send_keys(ADMIN.1)
+            .await
+            .expect("type");
+        client
+            .find(Locator::Css("main form button[type=submit]"))
+            .await
+            .expect("submit")
+            .click()
+            .await
+            .expect("log in");
+        b.wait_for_path("/tableau-de-bord").await;
+        client
+            .goto(&format!("{}/registres/courrier/1", b.base))
+            .await
+            .expect("item page");
+        let heading = client
+            .find(Locator::Css("main h1"))
+            .await
+            .expect("h1")
+            .text()
+            .await
+            .expect("text");
+        let page_text = client
+            .find(Locator::Css("main"))
+            .await
+            .expect("main")
+            .text()
+            .await
+            .expect("text");
         let title = client.title().await.expect("title");
-        (form_violations, thanks_violations, notice, title)
+        let item_violations = b.violations().await;
+        (
+            form_violations,
+            thanks_violations,
+            item_violations,
+            notice,
+            heading,
+            page_text,
+            title,
+        )
     }
     .await;
     b.finish().await;
-    let (form, thanks, notice, title) = result;
+    let (form, thanks, item, notice, heading, page_text, title) = result;
     assert!(
         form.is_empty(),
         "axe violations on the contact form: {form:#?}"
@@ -314,11 +382,43 @@ async fn a_citizen_uses_the_public_form_in_a_browser() {
         thanks.is_empty(),
         "axe violations on the thanks page: {thanks:#?}"
     );
-    let year = chrono::Utc::now().format("%Y").to_string();
     assert!(
-        notice.contains(&format!("sous la référence {year}-000001")),
+        item.is_empty(),
+        "axe violations on the item page: {item:#?}"
+    );
+    let year = chrono::Utc::now().format("%Y").to_string();
+    let reference = format!("{year}-000001");
+    assert!(
+        notice.contains(&format!("sous la référence {reference}")),
         "{notice}"
     );
     assert!(notice.contains("usager@example.org"), "{notice}");
-    assert!(!title.contains("pwned"), "no script ran");
+    assert!(
+        heading.contains(&format!("Objet {xss}")),
+        "the subject comes back as text: {heading}"
+    );
+    assert!(
+        page_text.contains(&format!("Message {xss}")),
+        "the message comes back as text"
+    );
+    assert!(!title.contains("pwned"), "no script ran: {title}");
+
+    // The acknowledgement reached the SMTP server through the server's outbox worker.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mails = loop {
+        let m = crate::mail::received(&smtp);
+        if !m.is_empty() || Instant::now() > deadline {
+            break m;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(mails.len(), 1, "one acknowledgement");
+    assert_eq!(mails[0]["rcpt_tos"][0], "usager@example.org");
+    assert!(
+        mails[0]["subject"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&reference)
+    );
+    assert_eq!(mails[0]["auto_submitted"], "auto-replied");
 }

@@ -12,9 +12,9 @@ use serde_json::Value;
 
 use crate::helpers::{ADMIN, TestApp};
 
-struct SmtpServer {
+pub struct SmtpServer {
     child: Child,
-    port: u16,
+    pub port: u16,
     out: PathBuf,
 }
 
@@ -34,7 +34,7 @@ fn free_port() -> u16 {
 }
 
 /// `None` outside CI when Debian's python3-aiosmtpd is missing.
-async fn smtp_server() -> Option<SmtpServer> {
+pub async fn smtp_server() -> Option<SmtpServer> {
     let has_aiosmtpd = Command::new("/usr/bin/python3")
         .args(["-c", "import aiosmtpd"])
         .status()
@@ -67,7 +67,7 @@ async fn smtp_server() -> Option<SmtpServer> {
     Some(SmtpServer { child, port, out })
 }
 
-fn received(server: &SmtpServer) -> Vec<Value> {
+pub fn received(server: &SmtpServer) -> Vec<Value> {
     std::fs::read_to_string(&server.out)
         .unwrap_or_default()
         .lines()
