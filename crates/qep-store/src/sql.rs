@@ -245,6 +245,57 @@ macro_rules! impl_sql_store {
                 })
             }
 
+            /// Inserts one register item; `None` when its reference exists already.
+            async fn insert_item_tx(
+                tx: &mut ::sqlx::Transaction<'_, $db>,
+                item: &$crate::NewCorrespondence,
+                reference: &str,
+                body: &str,
+                actor: &$crate::Actor,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> $crate::StoreResult<Option<i64>> {
+                let id: Option<(i64,)> = ::sqlx::query_as(
+                    "INSERT INTO correspondence (reference, channel, kind, site_id, service_id, \
+                     received_at, received_on, registered_at, deadline_days, due_on, \
+                     requester_name, requester_email, requester_address, subject, in_scope, \
+                     out_of_scope, answered_on, answer, registered_by, body) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+                     $16, $17, $18, $19, $20) ON CONFLICT (reference) DO NOTHING RETURNING id",
+                )
+                .bind(reference)
+                .bind(item.channel.as_str())
+                .bind(item.kind.as_str())
+                .bind(item.site.0)
+                .bind(item.service.map(|s| s.0))
+                .bind(item.received_at)
+                .bind(item.received_on)
+                .bind(now)
+                .bind(i32::try_from(item.deadline_days).unwrap_or(i32::MAX))
+                .bind(item.due_on)
+                .bind(&item.requester_name)
+                .bind(&item.requester_email)
+                .bind(&item.requester_address)
+                .bind(&item.subject)
+                .bind(item.in_scope)
+                .bind(item.out_of_scope.map(|o| o.as_str()))
+                .bind(item.answered_on)
+                .bind(item.answer.map(|a| a.as_str()))
+                .bind(&actor.label)
+                .bind(body)
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(|e| {
+                    Self::violation(
+                        e,
+                        $crate::sql::OnViolation {
+                            foreign_key: $crate::StoreError::NotFound("site ou service"),
+                            ..$crate::sql::OnViolation::GENERIC
+                        },
+                    )
+                })?;
+                Ok(id.map(|(id,)| id))
+            }
+
             async fn next_reference(
                 tx: &mut ::sqlx::Transaction<'_, $db>,
                 year: i32,
@@ -1399,45 +1450,8 @@ macro_rules! impl_sql_store {
                         Some(r) => r.clone(),
                         None => Self::next_reference(&mut tx, item.received_on.year()).await?,
                     };
-                    let id: Option<(i64,)> = ::sqlx::query_as(
-                        "INSERT INTO correspondence (reference, channel, kind, site_id, service_id, \
-                         received_at, received_on, registered_at, deadline_days, due_on, \
-                         requester_name, requester_email, requester_address, subject, in_scope, \
-                         out_of_scope, answered_on, answer, registered_by) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-                         $16, $17, $18, $19) ON CONFLICT (reference) DO NOTHING RETURNING id",
-                    )
-                    .bind(&reference)
-                    .bind(item.channel.as_str())
-                    .bind(item.kind.as_str())
-                    .bind(item.site.0)
-                    .bind(item.service.map(|s| s.0))
-                    .bind(item.received_at)
-                    .bind(item.received_on)
-                    .bind(now)
-                    .bind(i32::try_from(item.deadline_days).unwrap_or(i32::MAX))
-                    .bind(item.due_on)
-                    .bind(&item.requester_name)
-                    .bind(&item.requester_email)
-                    .bind(&item.requester_address)
-                    .bind(&item.subject)
-                    .bind(item.in_scope)
-                    .bind(item.out_of_scope.map(|o| o.as_str()))
-                    .bind(item.answered_on)
-                    .bind(item.answer.map(|a| a.as_str()))
-                    .bind(&actor.label)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(|e| {
-                        Self::violation(
-                            e,
-                            $crate::sql::OnViolation {
-                                foreign_key: $crate::StoreError::NotFound("site ou service"),
-                                ..$crate::sql::OnViolation::GENERIC
-                            },
-                        )
-                    })?;
-                    if let Some((id,)) = id {
+                    let id = Self::insert_item_tx(&mut tx, item, &reference, "", actor, now).await?;
+                    if let Some(id) = id {
                         ids.push(id);
                     }
                 }
@@ -1725,45 +1739,9 @@ macro_rules! impl_sql_store {
                 let now = ::chrono::Utc::now();
                 let mut tx = self.begin().await?;
                 let reference = Self::next_reference(&mut tx, item.received_on.year()).await?;
-                let (id,): (i64,) = ::sqlx::query_as(
-                    "INSERT INTO correspondence (reference, channel, kind, site_id, service_id, \
-                     received_at, received_on, registered_at, deadline_days, due_on, \
-                     requester_name, requester_email, requester_address, subject, in_scope, \
-                     out_of_scope, answered_on, answer, registered_by, body) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-                     $16, $17, $18, $19, $20) RETURNING id",
-                )
-                .bind(&reference)
-                .bind(item.channel.as_str())
-                .bind(item.kind.as_str())
-                .bind(item.site.0)
-                .bind(item.service.map(|s| s.0))
-                .bind(item.received_at)
-                .bind(item.received_on)
-                .bind(now)
-                .bind(i32::try_from(item.deadline_days).unwrap_or(i32::MAX))
-                .bind(item.due_on)
-                .bind(&item.requester_name)
-                .bind(&item.requester_email)
-                .bind(&item.requester_address)
-                .bind(&item.subject)
-                .bind(item.in_scope)
-                .bind(item.out_of_scope.map(|o| o.as_str()))
-                .bind(item.answered_on)
-                .bind(item.answer.map(|a| a.as_str()))
-                .bind(&actor.label)
-                .bind(body)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(|e| {
-                    Self::violation(
-                        e,
-                        $crate::sql::OnViolation {
-                            foreign_key: $crate::StoreError::NotFound("site ou service"),
-                            ..$crate::sql::OnViolation::GENERIC
-                        },
-                    )
-                })?;
+                let id = Self::insert_item_tx(&mut tx, item, &reference, body, actor, now)
+                    .await?
+                    .ok_or($crate::StoreError::Conflict($crate::Conflict::Constraint))?;
                 let row = ::sqlx::query("SELECT * FROM correspondence WHERE id = $1")
                     .bind(id)
                     .fetch_one(&mut *tx)

@@ -210,13 +210,11 @@ fn options<T: Copy>(
         .collect()
 }
 
-async fn render_new(
+/// The sites, and the services the account may register for.
+async fn site_and_service_options(
     state: &AppState,
-    ctx: &RequestContext,
     session: &SessionUser,
-    form: &ItemForm,
-    errors: &FieldErrors,
-) -> Result<Response, WebError> {
+) -> Result<(Vec<SelectOption>, Vec<SelectOption>), WebError> {
     let sites: Vec<SelectOption> = state
         .store
         .list_sites()
@@ -234,6 +232,17 @@ async fn render_new(
         })
         .map(|s| SelectOption::new(s.id, s.name))
         .collect();
+    Ok((sites, services))
+}
+
+async fn render_new(
+    state: &AppState,
+    ctx: &RequestContext,
+    session: &SessionUser,
+    form: &ItemForm,
+    errors: &FieldErrors,
+) -> Result<Response, WebError> {
+    let (sites, services) = site_and_service_options(state, session).await?;
     let view = context! {
         form => ser(form),
         errors => ser(errors),
@@ -724,23 +733,7 @@ async fn render_fast(
     form: &ItemForm,
     errors: &FieldErrors,
 ) -> Result<Response, WebError> {
-    let sites: Vec<SelectOption> = state
-        .store
-        .list_sites()
-        .await?
-        .into_iter()
-        .map(|s| SelectOption::new(s.id, s.name))
-        .collect();
-    let services: Vec<SelectOption> = state
-        .store
-        .list_services()
-        .await?
-        .into_iter()
-        .filter(|s| {
-            !session.user.role.is_limited_to_own_services() || session.user.services.contains(&s.id)
-        })
-        .map(|s| SelectOption::new(s.id, s.name))
-        .collect();
+    let (sites, services) = site_and_service_options(state, session).await?;
     let recent: Vec<Value> = state
         .store
         .list_correspondence(&CorrespondenceQuery {
