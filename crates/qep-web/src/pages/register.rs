@@ -132,6 +132,10 @@ pub async fn list(
             query.open_only = true;
             query.due_by = today.pred_opt();
         }
+        "aujourd-hui" => {
+            query.open_only = true;
+            query.due_by = Some(today);
+        }
         "sous-2-jours" => {
             query.open_only = true;
             // Two working days ahead, with the main site's calendar.
@@ -155,6 +159,7 @@ pub async fn list(
     let rows: Vec<Value> = items.iter().map(|i| row(i, &all_services, today)).collect();
     let tabs: Vec<Value> = [
         ("a-traiter", "À traiter"),
+        ("aujourd-hui", "Échéance aujourd'hui (ou dépassée)"),
         ("sous-2-jours", "Échéance sous 2 jours ouvrés"),
         ("en-retard", "En retard"),
         ("tous", "Trois derniers mois"),

@@ -121,6 +121,11 @@ async fn agents_run_a_month_of_mail_and_the_dashboard_computes_from_it() {
     let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let res = agent.post("/registres/courrier/nouveau", &borrowed).await;
     let third_id = res.location().rsplit('/').next().expect("id").to_owned();
+    let today_view = agent.get("/registres/courrier?vue=aujourd-hui").await;
+    assert!(
+        today_view.body.contains("2024-000003"),
+        "past due shows in today's view"
+    );
     let late = agent.get("/registres/courrier?vue=en-retard").await;
     assert!(late.body.contains("2024-000003") && !late.body.contains("2024-000001"));
 
