@@ -97,6 +97,25 @@ enum ImportCommand {
 
 #[derive(Subcommand)]
 enum ExportCommand {
+    /// Tableaux des indicateurs d'une année (une feuille par module, niveaux en couleur)
+    Xlsx {
+        #[arg(long)]
+        year: i32,
+        /// Fichier .xlsx à écrire
+        #[arg(long, value_name = "FICHIER")]
+        output: PathBuf,
+    },
+    /// Tableaux des indicateurs d'une année en CSV (point-virgule et BOM UTF-8 par défaut)
+    Csv {
+        #[arg(long)]
+        year: i32,
+        /// Fichier .csv à écrire
+        #[arg(long, value_name = "FICHIER")]
+        output: PathBuf,
+        /// Virgule et point décimal au lieu du point-virgule et de la virgule décimale
+        #[arg(long)]
+        csv_comma: bool,
+    },
     /// Registre du courrier d'une année (éléments reçus cette année-là), réimportable
     Correspondence {
         /// Année de réception
@@ -416,6 +435,18 @@ async fn run(cli: Cli) -> CliResult {
         Command::Import(ImportCommand::Correspondence { file, dry_run }) => {
             let config = load_config(&cli, None, cli.database.as_deref())?;
             crate::correspondence::import(&config, file, *dry_run).await
+        }
+        Command::Export(ExportCommand::Xlsx { year, output }) => {
+            let config = load_config(&cli, None, cli.database.as_deref())?;
+            crate::indicators::export_tables(&config, *year, output, None).await
+        }
+        Command::Export(ExportCommand::Csv {
+            year,
+            output,
+            csv_comma,
+        }) => {
+            let config = load_config(&cli, None, cli.database.as_deref())?;
+            crate::indicators::export_tables(&config, *year, output, Some(*csv_comma)).await
         }
         Command::Export(ExportCommand::Correspondence {
             year,

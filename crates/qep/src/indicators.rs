@@ -233,3 +233,41 @@ fn write_table(out: &mut impl std::io::Write, res: &qep_web::indicators::Results
     }
     Ok(())
 }
+
+/// `qep export xlsx|csv`: the year's tables as the prefectures lay them out. `csv: None`
+/// writes XLSX; `Some(comma)` writes CSV.
+pub async fn export_tables(
+    config: &Config,
+    year: i32,
+    output: &Path,
+    csv: Option<bool>,
+) -> CliResult {
+    if !(1990..=2100).contains(&year) {
+        return Err(CliError::Input(format!(
+            "--year : année « {year} » hors de 1990 à 2100"
+        )));
+    }
+    let store = open(config).await?;
+    let cat = catalogue(&*store).await?;
+    let res = results(&*store, &cat, year, None, None).await?;
+    let prefecture = store
+        .find_prefecture()
+        .await?
+        .map_or_else(|| "Préfecture".to_owned(), |p| p.name);
+    let bytes = match csv {
+        Some(comma) => qep_report::csv(year, &res.sections, comma).into_bytes(),
+        None => qep_report::workbook(&prefecture, year, &res.sections)
+            .map_err(|e| CliError::Runtime(format!("classeur : {e}")))?,
+    };
+    std::fs::write(output, bytes)
+        .map_err(|e| CliError::Runtime(format!("{} : {e}", output.display())))?;
+    println!(
+        "{} écrit ({} indicateurs).",
+        output.display(),
+        res.sections
+            .iter()
+            .map(|(_, t)| t.rows.len())
+            .sum::<usize>()
+    );
+    Ok(())
+}

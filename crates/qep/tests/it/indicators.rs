@@ -454,3 +454,119 @@ fn a_referentiel_folder_corrects_the_compiled_in_version() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn the_year_exports_as_a_workbook_and_csv_matching_the_json() {
+    use calamine::{Data, Reader as _};
+
+    let (_db, url) = prepared_db();
+    assert_eq!(
+        qep(&url, &["import", "values", DEMO_VALUES]).status.code(),
+        Some(0)
+    );
+    let dir = std::env::temp_dir().join(format!("qep-export-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let xlsx = dir.join("indicateurs-2020.xlsx");
+    let o = qep(
+        &url,
+        &[
+            "export",
+            "xlsx",
+            "--year",
+            "2020",
+            "--output",
+            xlsx.to_str().expect("path"),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+
+    let mut book = calamine::open_workbook_auto(&xlsx).expect("open workbook");
+    let names = book.sheet_names();
+    assert_eq!(
+        names[..3],
+        ["Module 1", "Module 2", "Module 3"],
+        "{names:?}"
+    );
+    assert!(names.iter().any(|n| n == "Programme Transparence"));
+    let sheet = book.worksheet_range("Module 1").expect("Module 1");
+    let header: Vec<String> = (0..17)
+        .map(|c| {
+            sheet
+                .get((2, c))
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(&header[..3], ["Indicateur", "Code", "J"]);
+    assert_eq!(header[14], "Résultat 2020");
+    let row = (3..sheet.height())
+        .find(|r| sheet.get((*r, 1)) == Some(&Data::String("m1.email.on_time".into())))
+        .expect("email row");
+    // Numbers, not text, equal to the JSON values: August 59 %, the year 91.19 %.
+    assert_eq!(sheet.get((row, 2 + 7)), Some(&Data::Float(59.0)));
+    assert_eq!(sheet.get((row, 14)), Some(&Data::Float(91.19)));
+    assert_eq!(sheet.get((row, 15)), Some(&Data::String("≥ 75".into())));
+    assert_eq!(
+        sheet.get((row, 2 + 2)),
+        Some(&Data::Empty),
+        "no March value"
+    );
+
+    let csv = dir.join("indicateurs-2020.csv");
+    let o = qep(
+        &url,
+        &[
+            "export",
+            "csv",
+            "--year",
+            "2020",
+            "--output",
+            csv.to_str().expect("path"),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    let bytes = std::fs::read(&csv).expect("csv");
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "BOM for French Excel");
+    let content = String::from_utf8(bytes).expect("utf-8");
+    let line = content
+        .lines()
+        .find(|l| l.contains(";m1.email.on_time;"))
+        .expect("email line");
+    assert!(
+        line.contains(";59;") && line.contains(";91,19;75;>=;1"),
+        "{line}"
+    );
+    let o = qep(
+        &url,
+        &[
+            "export",
+            "csv",
+            "--year",
+            "2020",
+            "--output",
+            csv.to_str().expect("path"),
+            "--csv-comma",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    let content = std::fs::read_to_string(&csv).expect("csv");
+    assert!(!content.starts_with('\u{feff}'));
+    assert!(content.contains(",91.19,75,>=,1"));
+
+    // A year without data is still a valid workbook.
+    let empty = dir.join("indicateurs-2019.xlsx");
+    let o = qep(
+        &url,
+        &[
+            "export",
+            "xlsx",
+            "--year",
+            "2019",
+            "--output",
+            empty.to_str().expect("path"),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    assert!(calamine::open_workbook_auto(&empty).is_ok());
+    let _ = std::fs::remove_dir_all(dir);
+}
