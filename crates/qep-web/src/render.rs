@@ -134,6 +134,7 @@ pub async fn page(
             dashboard => routes::DASHBOARD,
             accessibility => routes::ACCESSIBILITY,
             contact => routes::CONTACT,
+            results => routes::RESULTS,
             assets => routes::ASSETS,
             app_assets => routes::APP_ASSETS,
         },

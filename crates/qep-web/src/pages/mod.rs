@@ -11,6 +11,7 @@ mod local_indicators;
 mod logs;
 mod public;
 mod register;
+mod results;
 mod sampling;
 mod session;
 mod templates;
@@ -72,6 +73,8 @@ pub fn router(state: AppState) -> Router {
         .route(routes::REGISTER_SCOPE, post(register::scope))
         .route(routes::CONTACT, get(contact::form).post(contact::submit))
         .route(routes::CONTACT_THANKS, get(contact::thanks))
+        .route(routes::RESULTS, get(results::page_html))
+        .route(routes::RESULTS_CSV, get(results::open_data))
         .route(routes::ACCESSIBILITY, get(public::accessibility))
         .route(routes::LOGIN, get(session::login_form).post(session::login))
         .route(routes::LOGOUT, post(session::logout))

@@ -570,3 +570,65 @@ fn the_year_exports_as_a_workbook_and_csv_matching_the_json() {
     assert!(calamine::open_workbook_auto(&empty).is_ok());
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn the_public_results_page_shows_validated_figures_only() {
+    let app = TestApp::sqlite().await;
+    let mut public = app.client();
+    let page = public.get("/resultats").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body
+            .contains("Aucun résultat n&#x27;a encore été validé")
+            || page.body.contains("Aucun résultat n'a encore été validé")
+    );
+    assert!(!page.body.contains("91,19"), "nothing before validation");
+
+    let mut admin = app.client();
+    admin.login(ADMIN).await;
+    for period in ["2020", "2020-12"] {
+        let res = admin
+            .post("/indicateurs/validation", &[("period", period)])
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER);
+    }
+    // A later change does not reach the public page.
+    admin
+        .post(
+            "/indicateurs/m1.email.on_time/valeurs",
+            &[
+                ("period", "2020"),
+                ("value", "12"),
+                ("numerator", "12"),
+                ("denominator", "100"),
+            ],
+        )
+        .await;
+    let page = public.get("/resultats").await;
+    assert!(
+        page.body.contains("Résultats – année 2020")
+            && page.body.contains("Résultats – décembre 2020")
+    );
+    assert!(
+        page.body.contains("91,19\u{202f}%") || page.body.contains("91,19 %"),
+        "the validated figure"
+    );
+    assert!(!page.body.contains("12 %"), "not the later change");
+    let csv = public.get("/resultats/donnees.csv").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.body.starts_with('\u{feff}'));
+    let line = csv
+        .body
+        .lines()
+        .find(|l| l.contains("\"m1.email.on_time\"") && l.contains("annuelle"))
+        .expect("email line");
+    assert!(
+        line.starts_with("\"PREF-61\";\"Préfecture de démonstration de l'Orne\""),
+        "{line}"
+    );
+    assert!(
+        line.contains(";2020-01-01;2020-12-31;annuelle;91,19;\"%\";"),
+        "{line}"
+    );
+    app.cleanup().await;
+}

@@ -20,7 +20,13 @@ const ADMIN_PAGES: &[&str] = &[
     "/administration/modeles",
 ];
 const USER_PAGES: &[&str] = &["/tableau-de-bord"];
-const PUBLIC_PAGES: &[&str] = &["/connexion", "/accessibilite", "/healthz", "/contact"];
+const PUBLIC_PAGES: &[&str] = &[
+    "/connexion",
+    "/accessibilite",
+    "/healthz",
+    "/contact",
+    "/resultats",
+];
 
 /// State-changing requests an admin may make, with a harmless but valid body.
 const ADMIN_POSTS: &[(&str, &[(&str, &str)])] = &[
