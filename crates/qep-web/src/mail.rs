@@ -292,19 +292,6 @@ pub async fn run_outbox(store: std::sync::Arc<dyn Store>, config: MailConfig) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_then_gives_up() {
-        assert_eq!(backoff(0), Some(Duration::from_secs(60)));
-        assert_eq!(backoff(3), Some(Duration::from_secs(480)));
-        assert_eq!(backoff(11), Some(Duration::from_secs(6 * 3600)));
-        assert_eq!(backoff(12), None);
-    }
-}
-
 /// The morning digest: for each service, its open items due by the next working day and
 /// its late ones, sent to the service's active agents; unassigned items go to the quality
 /// leads. Runs once per day (`job_runs`), whichever process gets there first. Returns the
@@ -432,4 +419,17 @@ pub async fn digest_if_due(store: &dyn Store, now: chrono::DateTime<Utc>) -> Sto
         .due_date(today, 1)
         .unwrap_or(today);
     daily_digest(store, today, next).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_then_gives_up() {
+        assert_eq!(backoff(0), Some(Duration::from_secs(60)));
+        assert_eq!(backoff(3), Some(Duration::from_secs(480)));
+        assert_eq!(backoff(11), Some(Duration::from_secs(6 * 3600)));
+        assert_eq!(backoff(12), None);
+    }
 }
