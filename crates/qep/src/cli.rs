@@ -73,6 +73,8 @@ enum Command {
     Export(ExportCommand),
     /// Résultats des indicateurs d'une année, notés selon la légende à quatre niveaux
     Indicators(IndicatorsArgs),
+    /// Indicateurs nationaux depuis les exports des registres et des appels, sans base de données
+    Analyze(AnalyzeArgs),
 }
 
 #[derive(Subcommand)]
@@ -144,6 +146,22 @@ struct IndicatorsArgs {
     /// Format de sortie
     #[arg(long, default_value = "table", value_parser = ["table", "csv", "json"])]
     format: String,
+}
+
+#[derive(Args)]
+struct AnalyzeArgs {
+    /// Registre des demandes (CSV : id,prefecture,service,channel,received_at,replied_at)
+    #[arg(long, value_name = "FICHIER")]
+    emails: PathBuf,
+    /// Journal des appels (CSV : id,prefecture,line,started_at,answered,rings)
+    #[arg(long, value_name = "FICHIER")]
+    calls: PathBuf,
+    /// Délai de réponse en jours ouvrés après la date de réception (jour 0)
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    deadline: u32,
+    /// Nombre de fils de calcul (par défaut : nombre de cœurs)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
 }
 
 #[derive(Args)]
@@ -428,6 +446,12 @@ async fn run(cli: Cli) -> CliResult {
             check_config(&config).await
         }
         Command::Calendar(c) => calendar(c),
+        Command::Analyze(args) => crate::analyze::run(&crate::analyze::Options {
+            emails: args.emails.clone(),
+            calls: args.calls.clone(),
+            deadline: args.deadline,
+            threads: args.threads.map(usize::from),
+        }),
         Command::Import(ImportCommand::Values { file, dry_run }) => {
             let config = load_config(&cli, None, cli.database.as_deref())?;
             crate::indicators::import_values(&config, file, *dry_run).await

@@ -1,6 +1,7 @@
 //! The `qep` binary's library: command line, configuration, backend selection, and the
 //! server start-up that the integration tests use too.
 
+pub mod analyze;
 pub mod cli;
 pub mod config;
 pub mod correspondence;

@@ -2,6 +2,7 @@
 //! (SQLite always, PostgreSQL when `QEP_TEST_POSTGRES_URL` is set), the command line as a
 //! real process, and a real headless Chromium.
 
+mod analyze;
 mod browser;
 mod cli;
 mod correspondence_import;
