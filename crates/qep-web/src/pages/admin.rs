@@ -11,7 +11,7 @@ use qep_core::referentiel;
 use qep_store::{Actor, Conflict, StoreError};
 use serde::Serialize;
 
-use super::{SelectOption, form_status, parse_id, redirect_with_notice};
+use super::{SelectOption, form_status, parse_id, redirect_with_notice, site_options};
 use crate::AppState;
 use crate::auth::AdminUser;
 use crate::error::WebError;
@@ -253,16 +253,6 @@ fn site_kinds() -> Vec<SelectOption> {
         .collect()
 }
 
-async fn site_options(state: &AppState) -> Result<Vec<SelectOption>, WebError> {
-    Ok(state
-        .store
-        .list_sites()
-        .await?
-        .into_iter()
-        .map(|s| SelectOption::new(s.id, s.name))
-        .collect())
-}
-
 async fn render_sites(
     state: &AppState,
     ctx: &RequestContext,
@@ -308,7 +298,7 @@ async fn render_sites(
         site_action => routes::ADMIN_SITES,
         service_form => ser(service_form),
         service_errors => ser(service_errors),
-        site_options => ser(site_options(state).await?),
+        site_options => ser(site_options(&sites)),
         service_action => routes::ADMIN_SERVICES,
         errors => has_errors,
     };
@@ -498,7 +488,7 @@ async fn render_service(
     let view = context! {
         service_form => ser(form),
         service_errors => ser(errors),
-        site_options => ser(site_options(state).await?),
+        site_options => ser(site_options(&state.store.list_sites().await?)),
         action => routes::with_id(routes::ADMIN_SERVICE, id),
         delete_action => routes::with_id(routes::ADMIN_SERVICE_DELETE, id),
         back => routes::ADMIN_SITES,

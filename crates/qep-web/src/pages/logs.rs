@@ -14,7 +14,7 @@ use qep_core::registers::log::{LogEntry, LogRegister, check_dates};
 use qep_store::{Actor, SessionUser};
 use serde::{Deserialize, Serialize};
 
-use super::{SelectOption, form_status, parse_id, redirect_with_notice};
+use super::{SelectOption, form_status, parse_id, redirect_with_notice, site_options};
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::WebError;
@@ -186,10 +186,6 @@ async fn render(
     } else {
         Vec::new()
     };
-    let site_options: Vec<SelectOption> = sites
-        .iter()
-        .map(|s| SelectOption::new(s.id, s.name.clone()))
-        .collect();
     let categories: Vec<SelectOption> = register
         .categories()
         .iter()
@@ -223,7 +219,7 @@ async fn render(
         year => year,
         previous => format!("{base}?annee={}", year - 1),
         next => format!("{base}?annee={}", year + 1),
-        sites => ser(site_options),
+        sites => ser(site_options(&sites)),
         categories => ser(categories),
         form => ser(form),
         errors => ser(errors),

@@ -171,3 +171,23 @@ impl SelectOption {
         }
     }
 }
+
+/// One option per site, valued by its id, for a site picker.
+fn site_options<'a>(
+    sites: impl IntoIterator<Item = &'a qep_core::prefecture::Site>,
+) -> Vec<SelectOption> {
+    sites
+        .into_iter()
+        .map(|s| SelectOption::new(s.id, s.name.clone()))
+        .collect()
+}
+
+/// One option per service, valued by its id, for a service picker.
+fn service_options<'a>(
+    services: impl IntoIterator<Item = &'a qep_core::prefecture::Service>,
+) -> Vec<SelectOption> {
+    services
+        .into_iter()
+        .map(|s| SelectOption::new(s.id, s.name.clone()))
+        .collect()
+}

@@ -16,7 +16,9 @@ use qep_core::registers::correspondence::{AnswerType, Channel, Kind, OutOfScope,
 use qep_store::{Actor, Correspondence, CorrespondenceQuery, NewCorrespondence, SessionUser};
 use serde::{Deserialize, Serialize};
 
-use super::{SelectOption, form_status, parse_id, redirect_with_notice};
+use super::{
+    SelectOption, form_status, parse_id, redirect_with_notice, service_options, site_options,
+};
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::WebError;
@@ -220,23 +222,10 @@ async fn site_and_service_options(
     state: &AppState,
     session: &SessionUser,
 ) -> Result<(Vec<SelectOption>, Vec<SelectOption>), WebError> {
-    let sites: Vec<SelectOption> = state
-        .store
-        .list_sites()
-        .await?
-        .into_iter()
-        .map(|s| SelectOption::new(s.id, s.name))
-        .collect();
-    let services: Vec<SelectOption> = state
-        .store
-        .list_services()
-        .await?
-        .into_iter()
-        .filter(|s| {
-            !session.user.role.is_limited_to_own_services() || session.user.services.contains(&s.id)
-        })
-        .map(|s| SelectOption::new(s.id, s.name))
-        .collect();
+    let sites = site_options(&state.store.list_sites().await?);
+    let services = service_options(state.store.list_services().await?.iter().filter(|s| {
+        !session.user.role.is_limited_to_own_services() || session.user.services.contains(&s.id)
+    }));
     Ok((sites, services))
 }
 
@@ -557,11 +546,7 @@ pub async fn show(
     let response_days = item
         .answered_on
         .and_then(|a| calendar.working_days_between(item.received_on, a).ok());
-    let transfer_to: Vec<SelectOption> = services
-        .iter()
-        .filter(|s| Some(s.id) != item.service)
-        .map(|s| SelectOption::new(s.id, s.name.clone()))
-        .collect();
+    let transfer_to = service_options(services.iter().filter(|s| Some(s.id) != item.service));
     let view = context! {
         item => row(&item, &services, today),
         detail => context! {

@@ -11,7 +11,7 @@ use qep_core::time::format_paris;
 use qep_store::{Actor, Conflict, NewUser, StoreError, User, UserUpdate};
 use serde::Serialize;
 
-use super::{SelectOption, form_status, parse_id};
+use super::{SelectOption, form_status, parse_id, service_options};
 use crate::AppState;
 use crate::auth::{AdminUser, generate_password, hash_password_async};
 use crate::error::WebError;
@@ -105,16 +105,6 @@ fn roles() -> Vec<SelectOption> {
         .collect()
 }
 
-async fn service_options(state: &AppState) -> Result<Vec<SelectOption>, WebError> {
-    Ok(state
-        .store
-        .list_services()
-        .await?
-        .into_iter()
-        .map(|s| SelectOption::new(s.id, s.name))
-        .collect())
-}
-
 async fn render_list(
     state: &AppState,
     ctx: &RequestContext,
@@ -150,7 +140,7 @@ async fn render_list(
         form => ser(form),
         errors => ser(errors),
         roles => ser(roles()),
-        services => ser(service_options(state).await?),
+        services => ser(service_options(&services)),
         action => routes::ADMIN_USERS,
         new_password => new_password,
     };
@@ -233,7 +223,7 @@ async fn render_user(
         form => ser(form),
         errors => ser(errors),
         roles => ser(roles()),
-        services => ser(service_options(state).await?),
+        services => ser(service_options(&state.store.list_services().await?)),
         action => routes::with_id(routes::ADMIN_USER, user.id),
         password_action => routes::with_id(routes::ADMIN_USER_PASSWORD, user.id),
         back => routes::ADMIN_USERS,
