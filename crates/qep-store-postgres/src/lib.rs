@@ -4,12 +4,9 @@
 
 use std::time::Duration;
 
-use std::borrow::Cow;
-
-use qep_store::sql::{MigrationFile, migration_version};
+use qep_store::sql::MigrationFile;
 use qep_store::{StoreError, StoreResult};
 use sqlx::PgPool;
-use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::PgPoolOptions;
 
 pub struct PgStore {
@@ -31,7 +28,7 @@ impl PgStore {
     }
 
     async fn migrate(&self) -> StoreResult<()> {
-        migrator()?
+        qep_store::sql_migrator!(MIGRATIONS)?
             .run(&self.pool)
             .await
             .map_err(|e| StoreError::Backend(format!("migrations PostgreSQL : {e}")))
@@ -75,30 +72,6 @@ pub const MIGRATIONS: &[MigrationFile] = qep_store::migration_files![
     "0009_trainings.sql",
     "0010_attachments.sql"
 ];
-
-/// Migrations are embedded with `include_str!` rather than sqlx's `migrate!` macro, which
-/// would pull sqlx's compile-time machinery into the build.
-fn migrator() -> StoreResult<Migrator> {
-    let migrations = MIGRATIONS
-        .iter()
-        .map(|m| {
-            let (version, description) = migration_version(m.file_name).ok_or_else(|| {
-                StoreError::Backend(format!("nom de migration invalide : {}", m.file_name))
-            })?;
-            Ok(Migration::new(
-                version,
-                Cow::Owned(description),
-                MigrationType::Simple,
-                Cow::Borrowed(m.sql),
-                false,
-            ))
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
-    Ok(Migrator {
-        migrations: Cow::Owned(migrations),
-        ..Migrator::DEFAULT
-    })
-}
 
 /// Throw-away databases for tests (here and in the binary's integration tests): each test
 /// gets its own database on the server named by `QEP_TEST_POSTGRES_URL`, dropped afterwards.

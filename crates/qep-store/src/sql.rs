@@ -2239,6 +2239,39 @@ macro_rules! migration_files {
     };
 }
 
+/// The sqlx migrator over a backend's embedded [`MigrationFile`]s, as a
+/// `StoreResult<sqlx::migrate::Migrator>`. A macro, like [`impl_sql_store!`], so that this
+/// crate stays free of sqlx. Files are embedded with `include_str!` rather than sqlx's
+/// `migrate!` macro, which would pull sqlx's compile-time machinery into the build.
+#[macro_export]
+macro_rules! sql_migrator {
+    ($files:expr) => {
+        $files
+            .iter()
+            .map(|m: &$crate::sql::MigrationFile| {
+                let (version, description) = $crate::sql::migration_version(m.file_name)
+                    .ok_or_else(|| {
+                        $crate::StoreError::Backend(format!(
+                            "nom de migration invalide : {}",
+                            m.file_name
+                        ))
+                    })?;
+                Ok(::sqlx::migrate::Migration::new(
+                    version,
+                    ::std::borrow::Cow::Owned(description),
+                    ::sqlx::migrate::MigrationType::Simple,
+                    ::std::borrow::Cow::Borrowed(m.sql),
+                    false,
+                ))
+            })
+            .collect::<$crate::StoreResult<Vec<_>>>()
+            .map(|migrations| ::sqlx::migrate::Migrator {
+                migrations: ::std::borrow::Cow::Owned(migrations),
+                ..::sqlx::migrate::Migrator::DEFAULT
+            })
+    };
+}
+
 /// The next attempt of a message given up on: far in the future, and in a form that sorts
 /// after every real date both as TIMESTAMPTZ and as SQLite's ISO text.
 pub fn given_up() -> chrono::DateTime<chrono::Utc> {
