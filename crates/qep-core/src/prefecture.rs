@@ -11,7 +11,7 @@ use crate::referentiel::{self, Referentiel};
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum PrefectureError {
-    #[error("code de département inconnu « {0} » : attendu 01 à 95, 2A, 2B ou 971 à 976")]
+    #[error("code de département inconnu « {0} » : attendu 01 à 95, 2A, 2B, 971 à 974 ou 976")]
     UnknownDepartment(String),
     #[error("{field} : {problem}")]
     Invalid {

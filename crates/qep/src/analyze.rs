@@ -171,21 +171,21 @@ impl Prefectures {
     }
 
     /// Index of the département `raw`; canonical codes in constant time, other spellings
-    /// (`1`, `2a`, ` 974 `) through [`Department::parse`].
+    /// (`1`, `2a`, ` 974 `) through [`Department::parse`], whose message names a bad code.
     #[inline]
-    fn lookup(&self, raw: &[u8]) -> Option<usize> {
+    fn lookup(&self, raw: &[u8]) -> Result<usize, String> {
         let tag = match raw {
             [x, y] => self.two[usize::from(*x) << 8 | usize::from(*y)],
             [b'9', b'7', z] => self.three[usize::from(*z)],
             _ => 0,
         };
         if tag > 0 {
-            return Some(usize::from(tag) - 1);
+            return Ok(usize::from(tag) - 1);
         }
-        let code = Department::parse(std::str::from_utf8(raw).ok()?)
-            .ok()?
+        let code = Department::parse(&String::from_utf8_lossy(raw))
+            .map_err(|e| e.to_string())?
             .code();
-        self.codes.iter().position(|c| *c == code)
+        Ok(self.codes.iter().position(|c| *c == code).unwrap_or(0))
     }
 }
 
@@ -248,16 +248,6 @@ impl Context {
             return None;
         }
         Some((y - self.first_year) as usize * 12 + m as usize - 1)
-    }
-
-    #[inline]
-    fn prefecture(&self, raw: &[u8]) -> Result<usize, String> {
-        self.prefectures.lookup(raw).ok_or_else(|| {
-            format!(
-                "code de département inconnu « {} » (attendu : 01 à 95, 2A, 2B, 971 à 974, 976)",
-                String::from_utf8_lossy(raw)
-            )
-        })
     }
 }
 
@@ -325,7 +315,7 @@ impl Acc for EmailAcc<'_> {
     fn line(&mut self, line: &[u8]) -> Result<(), String> {
         let [_id, pref, _service, channel, received, replied] = fields::<6>(line)?;
         let ctx = self.ctx;
-        let p = ctx.prefecture(pref)?;
+        let p = ctx.prefectures.lookup(pref)?;
         let r = parse_date(received).ok_or_else(|| bad_timestamp("received_at", received))?;
         let month = ctx
             .month_index(r)
@@ -376,7 +366,7 @@ impl Acc for CallAcc<'_> {
     fn line(&mut self, line: &[u8]) -> Result<(), String> {
         let [_id, pref, _line, started, answered, rings] = fields::<6>(line)?;
         let ctx = self.ctx;
-        let p = ctx.prefecture(pref)?;
+        let p = ctx.prefectures.lookup(pref)?;
         let month = parse_date(started)
             .and_then(|d| ctx.month_index(d))
             .ok_or_else(|| bad_timestamp("started_at", started))?;
@@ -707,11 +697,11 @@ mod tests {
     #[test]
     fn prefecture_lookup() {
         let p = Prefectures::new();
-        let code = |raw: &[u8]| p.lookup(raw).map(|i| p.codes[i]);
+        let code = |raw: &[u8]| p.lookup(raw).ok().map(|i| p.codes[i]);
         assert_eq!(code(b"2A"), Some("2A"));
         assert_eq!(code(b"974"), Some("974"));
         assert_eq!(code(b"1"), Some("01"));
-        assert!(p.lookup(b"20").is_none());
-        assert!(p.lookup(b"975").is_none());
+        assert!(p.lookup(b"20").is_err());
+        assert!(p.lookup(b"975").is_err());
     }
 }

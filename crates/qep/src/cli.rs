@@ -176,7 +176,7 @@ struct InitArgs {
     /// Nom de la préfecture, par exemple « Préfecture du Cher »
     #[arg(long)]
     name: String,
-    /// Code du département : 01 à 95, 2A, 2B, 971 à 976
+    /// Code du département : 01 à 95, 2A, 2B, 971 à 974 ou 976
     #[arg(long)]
     department: String,
     /// Modules du périmètre, par exemple 1,2,3 (le module 1 est toujours inclus)
