@@ -5,6 +5,7 @@
 pub mod definition;
 pub mod engine;
 pub mod grading;
+pub mod imported;
 pub mod period;
 pub mod table;
 
