@@ -4,7 +4,9 @@
 //! the column, the value and what was expected. Nothing here touches the database.
 
 pub mod correspondence;
+pub mod mapping;
 pub mod number;
+pub mod sources;
 pub mod table;
 pub mod values;
 

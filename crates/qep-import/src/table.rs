@@ -102,7 +102,7 @@ pub fn decode(bytes: &[u8]) -> String {
 
 /// The separator used in the header line: the most frequent of `;`, tab and `,`
 /// outside quotes.
-fn detect_delimiter(text: &str) -> u8 {
+pub(crate) fn detect_delimiter(text: &str) -> u8 {
     let header = text.lines().next().unwrap_or_default();
     let mut in_quotes = false;
     let (mut semi, mut tab, mut comma) = (0, 0, 0);
