@@ -32,6 +32,9 @@ pub const SCENARIOS: &[(&str, Scenario)] = &[
     ("correspondence_register", |s| {
         Box::pin(correspondence_register(s))
     }),
+    ("imported_facts_and_mappings", |s| {
+        Box::pin(imported_facts_and_mappings(s))
+    }),
 ];
 
 /// Runs every scenario, each on a fresh store from `fresh`.
@@ -1056,4 +1059,99 @@ pub async fn log_registers(store: &dyn Store) {
     );
     assert_eq!(store.claim_job_run("digest", d(5, 3)).await, Ok(true));
     assert_eq!(store.claim_job_run("other", d(5, 2)).await, Ok(true));
+}
+
+pub async fn imported_facts_and_mappings(store: &dyn Store) {
+    use qep_core::indicators::imported::{Fact, FactPeriod, FactSource, Measure};
+
+    use crate::{ImportFile, SaveOutcome};
+    let actor = Actor::cli();
+    let fact = |period: &str, key: &str, measure: Measure, value: f64| Fact {
+        source: FactSource::Calls,
+        period: FactPeriod::parse(period).expect("period"),
+        key: key.into(),
+        measure,
+        value,
+    };
+    let file = |sha: &str| ImportFile {
+        kind: "calls".into(),
+        file_name: format!("appels-{sha}.csv"),
+        sha256: sha.into(),
+    };
+    let first = vec![
+        fact("2020-03-02", "standard", Measure::Presented, 10.0),
+        fact("2020-03-02", "standard", Measure::Answered, 9.0),
+        fact("2020-12-31", "standard", Measure::Presented, 4.0),
+        fact("2021-01-04", "standard", Measure::Presented, 7.0),
+    ];
+    assert_eq!(
+        store.save_facts(&actor, &file("f1"), 30, &first).await,
+        Ok(SaveOutcome::Saved { rows: 4 })
+    );
+    // The same file again changes nothing.
+    let again = store
+        .save_facts(
+            &actor,
+            &file("f1"),
+            30,
+            &[fact("2020-03-02", "standard", Measure::Presented, 99.0)],
+        )
+        .await
+        .expect("saved");
+    assert!(
+        matches!(again, SaveOutcome::AlreadyImported { ref file_name, .. } if file_name == "appels-f1.csv")
+    );
+    // A corrected file replaces the facts it carries and leaves the others.
+    store
+        .save_facts(
+            &actor,
+            &file("f2"),
+            12,
+            &[fact("2020-03-02", "standard", Measure::Answered, 8.0)],
+        )
+        .await
+        .expect("saved");
+    let y2020 = store.list_facts(2020).await.expect("facts");
+    let values: Vec<(String, &str, f64)> = y2020
+        .iter()
+        .map(|f| (f.period.to_string(), f.measure.as_str(), f.value))
+        .collect();
+    assert_eq!(
+        values,
+        vec![
+            ("2020-03-02".into(), "answered", 8.0),
+            ("2020-03-02".into(), "presented", 10.0),
+            ("2020-12-31".into(), "presented", 4.0),
+        ]
+    );
+    assert_eq!(store.list_facts(2021).await.expect("facts").len(), 1);
+    let imports = store.list_imports(10).await.expect("imports");
+    assert_eq!(
+        imports
+            .iter()
+            .map(|i| (i.file_name.as_str(), i.rows))
+            .collect::<Vec<_>>(),
+        vec![("appels-f2.csv", 12), ("appels-f1.csv", 30)]
+    );
+
+    assert_eq!(store.list_mappings().await, Ok(vec![]));
+    store
+        .save_mapping(&actor, "autocom", "calls", "name = \"autocom\"")
+        .await
+        .expect("saved");
+    store
+        .save_mapping(&actor, "autocom", "calls", "name = \"autocom\"\n# v2")
+        .await
+        .expect("replaced");
+    let saved = store.list_mappings().await.expect("mappings");
+    assert_eq!(saved.len(), 1);
+    assert!(saved[0].definition.ends_with("# v2") && saved[0].updated_by == actor.label);
+    store
+        .delete_mapping(&actor, "autocom")
+        .await
+        .expect("deleted");
+    assert_eq!(
+        store.delete_mapping(&actor, "autocom").await,
+        Err(StoreError::NotFound("modèle de correspondance"))
+    );
 }

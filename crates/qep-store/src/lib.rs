@@ -18,6 +18,7 @@ use qep_core::account::{Email, Role};
 use qep_core::calendar::{CalendarSettings, Closure, ExtraHoliday, WorkedHoliday};
 use qep_core::ids::{ServiceId, SiteId, UserId};
 use qep_core::indicators::Comparator;
+use qep_core::indicators::imported::Fact;
 use qep_core::prefecture::{PrefectureSettings, Service, ServiceDraft, Site, SiteDraft};
 use qep_core::registers::correspondence::{AnswerType, Channel, Kind as ItemKind, OutOfScope};
 use qep_core::registers::log::{LogEntry, LogRegister};
@@ -230,6 +231,28 @@ pub struct ImportFile {
     pub kind: String,
     pub file_name: String,
     pub sha256: String,
+}
+
+/// A column mapping saved under a name (its TOML text is checked by the importer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SavedMapping {
+    pub name: String,
+    /// The fact source, e.g. `calls`.
+    pub source: String,
+    pub definition: String,
+    pub updated_by: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A file imported, newest first in listings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportRecord {
+    pub id: i64,
+    pub kind: String,
+    pub file_name: String,
+    pub rows: i64,
+    pub imported_by: String,
+    pub imported_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -611,6 +634,33 @@ pub trait Store: Send + Sync + 'static {
 
     /// In-scope items received in [from, to], for the indicator engine.
     async fn register_rows(&self, from: NaiveDate, to: NaiveDate) -> StoreResult<Vec<RegisterRow>>;
+
+    /// Saves the facts of an imported file in one transaction, each replacing the fact of
+    /// the same (source, period, key, measure). A file already imported (same SHA-256)
+    /// changes nothing. `rows` is the number of file rows they come from.
+    async fn save_facts(
+        &self,
+        actor: &Actor,
+        file: &ImportFile,
+        rows: u64,
+        facts: &[Fact],
+    ) -> StoreResult<SaveOutcome>;
+    /// Facts whose period (day, month, quarter) falls in `year`.
+    async fn list_facts(&self, year: i32) -> StoreResult<Vec<Fact>>;
+    /// The latest imported files, newest first.
+    async fn list_imports(&self, limit: u32) -> StoreResult<Vec<ImportRecord>>;
+
+    /// Saved column mappings, by name.
+    async fn list_mappings(&self) -> StoreResult<Vec<SavedMapping>>;
+    /// Creates or replaces a mapping.
+    async fn save_mapping(
+        &self,
+        actor: &Actor,
+        name: &str,
+        source: &str,
+        definition: &str,
+    ) -> StoreResult<()>;
+    async fn delete_mapping(&self, actor: &Actor, name: &str) -> StoreResult<()>;
 
     /// Newest first; `before` pages backwards by id.
     async fn list_audit(&self, limit: u32, before: Option<i64>) -> StoreResult<Vec<AuditEntry>>;
