@@ -22,6 +22,40 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// A reader that hashes what goes through it, so that a large file is read once for
+/// both its SHA-256 and its rows.
+pub struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R> HashingReader<R> {
+    pub fn new(inner: R) -> HashingReader<R> {
+        HashingReader {
+            inner,
+            hasher: Sha256::new(),
+        }
+    }
+
+    /// The hex SHA-256 of the bytes read so far.
+    pub fn sha256_hex(&self) -> String {
+        self.hasher
+            .clone()
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
 /// One problem in one cell.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{file}, ligne {line}, colonne « {column} » : {problem}")]

@@ -163,6 +163,28 @@ fn entered(
     by_code
 }
 
+/// The values of `year`: those derived from imported statistics (prefecture-wide, so
+/// only without a site), then those entered or imported as values, which win for the
+/// same period (the engine keeps the last one).
+async fn with_facts(
+    store: &dyn Store,
+    year: i32,
+    site: Option<SiteId>,
+) -> StoreResult<HashMap<String, Vec<EnteredValue>>> {
+    let stored = entered(store.list_indicator_values(year).await?, site);
+    if site.is_some() {
+        return Ok(stored);
+    }
+    let mut all: HashMap<String, Vec<EnteredValue>> = HashMap::new();
+    for (code, v) in qep_core::indicators::imported::derive(&store.list_facts(year).await?) {
+        all.entry(code).or_default().push(v);
+    }
+    for (code, values) in stored {
+        all.entry(code).or_default().extend(values);
+    }
+    Ok(all)
+}
+
 /// The results of `year` for the whole prefecture (`site: None`) or one site. With
 /// `as_of`, only validations made on or before that day are applied: the figures as they
 /// were published then. (Register-computed indicators will also count late and pending
@@ -177,8 +199,8 @@ pub async fn results(
     let today = qep_core::time::to_paris(Utc::now()).date();
     let as_of_day = as_of.unwrap_or(today);
     let register = RegisterData::load(store, year, site, as_of_day).await?;
-    let current = entered(store.list_indicator_values(year).await?, site);
-    let previous = entered(store.list_indicator_values(year - 1).await?, site);
+    let current = with_facts(store, year, site).await?;
+    let previous = with_facts(store, year - 1, site).await?;
     let defs: HashMap<&str, &IndicatorDef> = catalogue
         .entries
         .iter()

@@ -68,6 +68,9 @@ enum Command {
     /// Importe des fichiers (CSV, XLSX, ODS)
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Modèles de correspondance des colonnes pour les imports de statistiques
+    #[command(subcommand)]
+    Mapping(MappingCommand),
     /// Exporte des registres (CSV, XLSX)
     #[command(subcommand)]
     Export(ExportCommand),
@@ -87,6 +90,28 @@ enum ImportCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Journal d'appels de la téléphonie (une ligne par appel), compté par jour et par ligne
+    Calls {
+        /// Fichier CSV (séparateur , ; ou tabulation, UTF-8 ou Windows-1252, lu en flux), XLSX ou ODS
+        file: PathBuf,
+        /// Modèle de correspondance des colonnes (par défaut : appels)
+        #[arg(long, value_name = "NOM")]
+        mapping: Option<String>,
+        /// Vérifie le fichier sans rien enregistrer
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Statistiques (téléphonie par mois, délais des titres, titres de séjour, fraude, site internet, réseaux sociaux)
+    Stats {
+        /// Fichier CSV, XLSX ou ODS
+        file: PathBuf,
+        /// Modèle de correspondance : telephonie, titres, titres-sejour, fraude, site-internet, reseaux-sociaux ou un modèle enregistré
+        #[arg(long, value_name = "NOM")]
+        mapping: String,
+        /// Vérifie le fichier sans rien enregistrer
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Registre du courrier : colonnes reference,channel,kind,site,service,received_at,answered_at,answer,in_scope[,…] (noms français acceptés)
     Correspondence {
         /// Fichier CSV (séparateur , ; ou tabulation, UTF-8 ou Windows-1252), XLSX ou ODS
@@ -94,6 +119,29 @@ enum ImportCommand {
         /// Vérifie le fichier sans rien enregistrer
         #[arg(long)]
         dry_run: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum MappingCommand {
+    /// Liste les modèles (intégrés et enregistrés)
+    List,
+    /// Affiche un modèle (TOML)
+    Show {
+        /// Nom du modèle
+        name: String,
+    },
+    /// Enregistre (ou remplace) un modèle à partir d'un fichier TOML
+    Save {
+        /// Nom du modèle : a-z, 0-9, - et _
+        name: String,
+        /// Fichier TOML (source, [columns], [constants], [values.CHAMP], date_format)
+        file: PathBuf,
+    },
+    /// Supprime un modèle enregistré
+    Delete {
+        /// Nom du modèle
+        name: String,
     },
 }
 
@@ -455,6 +503,35 @@ async fn run(cli: Cli) -> CliResult {
         Command::Import(ImportCommand::Values { file, dry_run }) => {
             let config = load_config(&cli, None, cli.database.as_deref())?;
             crate::indicators::import_values(&config, file, *dry_run).await
+        }
+        Command::Import(ImportCommand::Calls {
+            file,
+            mapping,
+            dry_run,
+        }) => {
+            let config = load_config(&cli, None, cli.database.as_deref())?;
+            let kind = crate::imports::Kind::Calls;
+            crate::imports::import(&config, kind, file, mapping.as_deref(), *dry_run).await
+        }
+        Command::Import(ImportCommand::Stats {
+            file,
+            mapping,
+            dry_run,
+        }) => {
+            let config = load_config(&cli, None, cli.database.as_deref())?;
+            let kind = crate::imports::Kind::Stats;
+            crate::imports::import(&config, kind, file, Some(mapping), *dry_run).await
+        }
+        Command::Mapping(command) => {
+            let config = load_config(&cli, None, cli.database.as_deref())?;
+            match command {
+                MappingCommand::List => crate::imports::list(&config).await,
+                MappingCommand::Show { name } => crate::imports::show(&config, name).await,
+                MappingCommand::Save { name, file } => {
+                    crate::imports::save(&config, name, file).await
+                }
+                MappingCommand::Delete { name } => crate::imports::delete(&config, name).await,
+            }
         }
         Command::Import(ImportCommand::Correspondence { file, dry_run }) => {
             let config = load_config(&cli, None, cli.database.as_deref())?;

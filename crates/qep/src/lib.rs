@@ -8,6 +8,7 @@ pub mod correspondence;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod imports;
 pub mod indicators;
 
 use std::net::SocketAddr;
