@@ -632,3 +632,163 @@ async fn the_public_results_page_shows_validated_figures_only() {
     );
     app.cleanup().await;
 }
+
+const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/demo/imports");
+
+fn sample(name: &str) -> String {
+    format!("{SAMPLES}/{name}")
+}
+
+fn json_rows(url: &str, year: &str) -> Vec<Value> {
+    let o = qep(url, &["indicators", "--year", year, "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    serde_json::from_slice(&o.stdout).expect("json array")
+}
+
+fn value_of(rows: &[Value], code: &str, period: &str) -> Option<f64> {
+    rows.iter()
+        .find(|r| r["code"] == code && r["period"] == period)
+        .and_then(|r| r["value"].as_f64())
+}
+
+/// The sample exports, shaped like the prefectures' (a Windows-1252 `;` call log with
+/// French dates read under a saved mapping, a tab-separated UTF-8 file with a BOM, French
+/// month names and quarters), give the figures computed from them independently (by a
+/// separate script over the same files).
+#[test]
+fn statistics_files_give_the_phone_titles_and_web_indicators() {
+    let (_db, url) = prepared_db();
+    let calls = sample("appels-autocom-2021T4-2022T1.csv");
+    // The switch's own headers are not the usual ones: the built-in mapping says which
+    // columns are missing and lists the file's.
+    let o = qep(&url, &["import", "calls", &calls]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("aucune colonne pour « started_at »")
+            && err.contains("Début appel, Groupe d'appel"),
+        "{err}"
+    );
+    let o = qep(
+        &url,
+        &["mapping", "save", "autocom", &sample("autocom.toml")],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let o = qep(&url, &["mapping", "list"]);
+    assert!(text(&o.stdout).contains("autocom\tcalls\tJournal d'appels"));
+    // A dry run checks and writes nothing.
+    let o = qep(
+        &url,
+        &[
+            "import",
+            "calls",
+            &calls,
+            "--mapping",
+            "autocom",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("19326 ligne(s) valides"),
+        "{}",
+        text(&o.stdout)
+    );
+    assert_eq!(
+        value_of(&json_rows(&url, "2022"), "m1.phone.calls", "2022-01"),
+        None
+    );
+    let o = qep(&url, &["import", "calls", &calls, "--mapping", "autocom"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    for (mapping, file) in [
+        ("telephonie", "telephonie-sous-prefectures.tsv"),
+        ("titres", "delais-titres-2021T4-2022T1.csv"),
+        ("titres-sejour", "delais-titres-sejour-2021T4-2022T1.csv"),
+        ("fraude", "fraude-2021T4-2022T1.csv"),
+        ("site-internet", "site-internet-2021T4-2022T1.csv"),
+        ("reseaux-sociaux", "reseaux-sociaux-2021T4-2022T1.csv"),
+    ] {
+        let o = qep(
+            &url,
+            &["import", "stats", &sample(file), "--mapping", mapping],
+        );
+        assert_eq!(o.status.code(), Some(0), "{file}: {}", text(&o.stderr));
+    }
+    // The same file again changes nothing.
+    let o = qep(&url, &["import", "calls", &calls, "--mapping", "autocom"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        text(&o.stdout).contains("fichier déjà importé"),
+        "{}",
+        text(&o.stdout)
+    );
+
+    let rows = json_rows(&url, "2022");
+    let close = |code: &str, period: &str, want: f64| {
+        let got = value_of(&rows, code, period).unwrap_or_else(|| panic!("{code} {period}"));
+        assert!((got - want).abs() < 1e-6, "{code} {period}: {got} ≠ {want}");
+    };
+    // Call log (3 lines of the prefecture) + monthly statistics of 2 sub-prefectures.
+    close("m1.phone.calls", "2022-01", 4621.0);
+    close("m1.phone.calls", "2022-Q1", 14267.0);
+    close("m1.phone.answered", "2022-Q1", 86.822_737_786_500_31);
+    close("tr.phone.answered", "2022-Q1", 86.822_737_786_500_31);
+    close(
+        "m1.phone.lost_switchboard",
+        "2022-01",
+        7.045_108_971_109_985,
+    );
+    close(
+        "m1.phone.answered_5_rings",
+        "2022-Q1",
+        80.413_243_112_614_78,
+    );
+    // CNI and passports weighted by their files.
+    close("tr.id_passport.delay", "2022-Q1", 17.048_897_614_013_892);
+    assert!(value_of(&rows, "m1.web.connection_rate", "2022-01").is_some());
+    assert!(value_of(&rows, "m1.social.engagement", "2022-01").is_some());
+    assert!(value_of(&rows, "m2.fraud_rate", "2022-01").is_some());
+    assert!(value_of(&rows, "m3.renewal.delay", "2022-Q1").is_some());
+    // Last quarter of 2021 is there too, for the poster's previous quarter.
+    assert!(value_of(&json_rows(&url, "2021"), "tr.phone.answered", "2021-Q4").is_some());
+}
+
+#[test]
+fn a_bad_statistics_file_names_every_bad_cell_and_imports_nothing() {
+    let (_db, url) = prepared_db();
+    let dir = std::env::temp_dir().join(format!("qep-stats-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let bad = dir.join("titres.csv");
+    std::fs::write(
+        &bad,
+        b"Mois;Titre;D\xe9lai moyen;Dossiers\r\njanv.-22;CNI;12,5;300\r\nfoo 2022;CNI;12;10\r\nf\xe9vr.-22;Visa;12;10\r\nmars-22;Passeport;-4;10\r\n",
+    )
+    .expect("write");
+    let path = bad.display().to_string();
+    let o = qep(&url, &["import", "stats", &path, "--mapping", "titres"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    for want in [
+        "ligne 3, colonne « Mois » : « foo 2022 » : période invalide",
+        "ligne 4, colonne « Titre » : « Visa » : valeur non reconnue",
+        "ligne 5, colonne « Délai moyen » : « -4 » : attendu un nombre positif",
+        "3 erreur(s), rien n'a été importé",
+    ] {
+        assert!(err.contains(want), "missing « {want} » in:\n{err}");
+    }
+    assert_eq!(
+        value_of(
+            &json_rows(&url, "2022"),
+            "m2.id.availability_delay",
+            "2022-01"
+        ),
+        None
+    );
+    // A stats mapping through `import calls` is refused with the right command named.
+    let o = qep(&url, &["import", "calls", &path, "--mapping", "titres"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("utilisez qep import stats"));
+    let o = qep(&url, &["import", "stats", &path, "--mapping", "inconnu"]);
+    assert!(text(&o.stderr).contains("modèle de correspondance inconnu « inconnu »"));
+    std::fs::remove_dir_all(&dir).ok();
+}
