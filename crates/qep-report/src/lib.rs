@@ -1,6 +1,11 @@
 //! Documents made from the indicator results: the month-by-month tables as an Excel
 //! workbook (one sheet per module, laid out like the prefectures' own tables) and as CSV.
 //! The input is the core's [`YearTable`]s, one per section; nothing here reads a database.
+//! [`chart`] draws the SVG bar chart shared by the web pages and the printed report;
+//! [`number`] writes figures the French way.
+
+pub mod chart;
+pub mod number;
 
 use qep_core::indicators::{Cell, Row, Unit, YearTable};
 use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook, XlsxError};
@@ -8,7 +13,7 @@ use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook, XlsxEr
 pub const MONTHS: [&str; 12] = ["J", "F", "M", "A", "M", "J", "J", "A", "S", "O", "N", "D"];
 
 /// Fill colours of the 4-level legend (level 1 met … level 4 over 50 % off).
-const LEVEL_FILLS: [u32; 4] = [0xB8FEC9, 0xFEECC2, 0xFFCA9E, 0xFFB7B7];
+pub const LEVEL_FILLS: [u32; 4] = [0xB8FEC9, 0xFEECC2, 0xFFCA9E, 0xFFB7B7];
 
 /// An Excel number format per unit: the value is stored as the number shown in QeP
 /// (91.19 for 91.19 %), so the file matches the JSON export; French Excel shows commas.
@@ -43,7 +48,9 @@ fn sheet_name(title: &str, taken: &[String]) -> String {
     name
 }
 
-fn row_cells(row: &Row) -> Vec<&Option<Cell>> {
+/// The twelve month cells of a row as printed: a monthly indicator's months, or a
+/// quarterly indicator's quarters under each quarter's last month (M, J, S, D).
+pub fn row_cells(row: &Row) -> Vec<&Option<Cell>> {
     let monthly = row.months.iter().any(Option::is_some);
     if monthly {
         row.months.iter().collect()

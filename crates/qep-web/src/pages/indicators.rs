@@ -316,74 +316,11 @@ fn periodicity_label(p: Periodicity) -> &'static str {
 }
 
 /// A bar chart of the months (or quarters) with the target as a dashed line, as SVG
-/// drawn here (no script), with a text alternative.
+/// drawn by `qep_report::chart` (no script, text alternative included), the same as in
+/// the printed report.
 fn chart(entry: &Entry, cells: &[(String, Option<Cell>)], year: i32) -> String {
-    let (w, h, left, bottom, top) = (720.0_f64, 260.0_f64, 56.0_f64, 28.0_f64, 16.0_f64);
-    let target = entry.def.target_for(year);
-    let max = cells
-        .iter()
-        .filter_map(|(_, c)| c.as_ref().and_then(|c| c.outcome.value))
-        .chain(target.map(|t| t.value))
-        .fold(0.0_f64, f64::max);
-    let max = if max <= 0.0 { 1.0 } else { max * 1.1 };
-    let plot_h = h - bottom - top;
-    let y = |v: f64| top + plot_h - (v / max) * plot_h;
-    let slot = (w - left - 8.0) / cells.len().max(1) as f64;
-    let esc = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
-    let mut svg = format!(
-        "<svg class=\"qep-chart\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-labelledby=\"chart-title chart-desc\" xmlns=\"http://www.w3.org/2000/svg\">\
-         <title id=\"chart-title\">{} en {year}</title><desc id=\"chart-desc\">Valeurs par période ; la ligne pointillée est la cible. Les valeurs figurent aussi dans le tableau ci-dessous.</desc>\
-         <line class=\"axis\" x1=\"{left}\" y1=\"{}\" x2=\"{}\" y2=\"{}\"/>",
-        esc(&entry.def.label),
-        top + plot_h,
-        w - 8.0,
-        top + plot_h
-    );
-    for tick in 0..=4 {
-        let v = max * f64::from(tick) / 4.0;
-        svg.push_str(&format!(
-            "<text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
-            left - 6.0,
-            y(v) + 4.0,
-            esc(&french_number(v))
-        ));
-    }
-    for (i, (label, cell)) in cells.iter().enumerate() {
-        let x = left + slot * i as f64 + slot * 0.15;
-        if let Some(v) = cell.as_ref().and_then(|c| c.outcome.value) {
-            let class = cell.as_ref().and_then(|c| c.level).map_or_else(
-                || "bar--none".to_owned(),
-                |l| format!("bar--{}", l.number()),
-            );
-            svg.push_str(&format!(
-                "<rect class=\"{class}\" x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\"/>",
-                y(v),
-                slot * 0.7,
-                (top + plot_h - y(v)).max(0.0)
-            ));
-        }
-        svg.push_str(&format!(
-            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
-            x + slot * 0.35,
-            h - 8.0,
-            esc(label)
-        ));
-    }
-    if let Some(t) = target {
-        svg.push_str(&format!(
-            "<line class=\"target\" x1=\"{left}\" y1=\"{:.1}\" x2=\"{}\" y2=\"{:.1}\"/>",
-            y(t.value),
-            w - 8.0,
-            y(t.value)
-        ));
-    }
-    svg.push_str("</svg>");
-    svg
+    let target = entry.def.target_for(year).map(|t| t.value);
+    qep_report::chart::bars(&entry.def.label, year, cells, target)
 }
 
 #[derive(Serialize, Default)]
