@@ -143,5 +143,85 @@ pub async fn seed(store: &dyn Store) -> CliResult<bool> {
         &rows,
     )
     .await?;
+    import_samples(store, &actor, &catalogue).await?;
     Ok(true)
+}
+
+/// The sample statistics exports of `demo/imports/` (October 2021 to March 2022), read
+/// as the command line reads them, so that the phone, titles, web and Transparence
+/// indicators have figures; the switch's call log goes through the saved mapping
+/// `autocom`.
+const SAMPLES: [(&str, &str, &[u8]); 7] = [
+    (
+        "autocom",
+        "appels-autocom-2021T4-2022T1.csv",
+        include_bytes!("../demo/imports/appels-autocom-2021T4-2022T1.csv"),
+    ),
+    (
+        "telephonie",
+        "telephonie-sous-prefectures.tsv",
+        include_bytes!("../demo/imports/telephonie-sous-prefectures.tsv"),
+    ),
+    (
+        "titres",
+        "delais-titres-2021T4-2022T1.csv",
+        include_bytes!("../demo/imports/delais-titres-2021T4-2022T1.csv"),
+    ),
+    (
+        "titres-sejour",
+        "delais-titres-sejour-2021T4-2022T1.csv",
+        include_bytes!("../demo/imports/delais-titres-sejour-2021T4-2022T1.csv"),
+    ),
+    (
+        "fraude",
+        "fraude-2021T4-2022T1.csv",
+        include_bytes!("../demo/imports/fraude-2021T4-2022T1.csv"),
+    ),
+    (
+        "site-internet",
+        "site-internet-2021T4-2022T1.csv",
+        include_bytes!("../demo/imports/site-internet-2021T4-2022T1.csv"),
+    ),
+    (
+        "reseaux-sociaux",
+        "reseaux-sociaux-2021T4-2022T1.csv",
+        include_bytes!("../demo/imports/reseaux-sociaux-2021T4-2022T1.csv"),
+    ),
+];
+
+async fn import_samples(
+    store: &dyn Store,
+    actor: &Actor,
+    catalogue: &qep_web::indicators::Catalogue,
+) -> CliResult {
+    let autocom =
+        crate::imports::parse_named("autocom", include_str!("../demo/imports/autocom.toml"))
+            .map_err(|e| CliError::Runtime(e.join("; ")))?;
+    store
+        .save_mapping(
+            actor,
+            &autocom.name,
+            autocom.source.as_str(),
+            &autocom.to_toml(),
+        )
+        .await?;
+    for (mapping, name, bytes) in SAMPLES {
+        let mapping = crate::imports::find_mapping(store, mapping).await?;
+        let imported = qep_import::sources::import_csv(name, bytes, &mapping, &mut |_| {})
+            .map_err(|e| CliError::Runtime(format!("{name} : {e}")))?;
+        let file = qep_store::ImportFile {
+            kind: imported.source.as_str().into(),
+            file_name: name.into(),
+            sha256: qep_import::sha256_hex(bytes),
+        };
+        store
+            .save_facts(actor, &file, imported.rows, &imported.facts)
+            .await?;
+    }
+    const NATIONAL: &str = "imports/transparence-nationales.csv";
+    let national = include_str!("../demo/imports/transparence-nationales.csv");
+    let rows = crate::indicators::check_values(NATIONAL, national.as_bytes(), catalogue)
+        .map_err(|errors| CliError::Runtime(errors.join("; ")))?;
+    crate::indicators::save_values(store, actor, NATIONAL, national.as_bytes(), &rows).await?;
+    Ok(())
 }
