@@ -71,7 +71,8 @@ pub const MIGRATIONS: &[MigrationFile] = qep_store::migration_files![
     "0008_job_runs.sql",
     "0009_trainings.sql",
     "0010_attachments.sql",
-    "0011_imported_facts.sql"
+    "0011_imported_facts.sql",
+    "0012_report_texts.sql"
 ];
 
 /// Throw-away databases for tests (here and in the binary's integration tests): each test

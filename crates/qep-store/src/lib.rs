@@ -662,6 +662,17 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     async fn delete_mapping(&self, actor: &Actor, name: &str) -> StoreResult<()>;
 
+    /// The free texts of a year's report: (section, text), by section (`introduction`,
+    /// `module-1`…, `conclusion`).
+    async fn report_texts(&self, year: i32) -> StoreResult<Vec<(String, String)>>;
+    /// Replaces the year's texts with these (an empty text removes its section).
+    async fn save_report_texts(
+        &self,
+        actor: &Actor,
+        year: i32,
+        texts: &[(String, String)],
+    ) -> StoreResult<()>;
+
     /// Newest first; `before` pages backwards by id.
     async fn list_audit(&self, limit: u32, before: Option<i64>) -> StoreResult<Vec<AuditEntry>>;
 }
