@@ -12,6 +12,7 @@ pub mod indicators;
 pub mod mail;
 mod pages;
 pub mod render;
+pub mod reports;
 pub mod routes;
 
 use std::sync::Arc;

@@ -68,6 +68,9 @@ enum Command {
     /// Importe des fichiers (CSV, XLSX, ODS)
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Documents : bilan qualité annuel (PDF ou DOCX) et affiche Transparence (PDF)
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Modèles de correspondance des colonnes pour les imports de statistiques
     #[command(subcommand)]
     Mapping(MappingCommand),
@@ -119,6 +122,37 @@ enum ImportCommand {
         /// Vérifie le fichier sans rien enregistrer
         #[arg(long)]
         dry_run: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// Bilan qualité de l'année : tableaux notés par module, graphiques, courrier, textes
+    Bilan {
+        /// Année
+        #[arg(long)]
+        year: i32,
+        /// Fichier à écrire : .pdf, ou .docx pour une version modifiable
+        #[arg(long, value_name = "FICHIER")]
+        output: PathBuf,
+        /// Auteur affiché sur la page de titre
+        #[arg(long, default_value = "Le référent qualité")]
+        author: String,
+        /// Textes du bilan à enregistrer avec l'année (TOML : introduction, conclusion, [modules] "1" = "…")
+        #[arg(long, value_name = "FICHIER")]
+        texts: Option<PathBuf>,
+    },
+    /// Affiche trimestrielle du programme Transparence (A4, ou A3 avec --a3)
+    Transparence {
+        /// Trimestre, par exemple 2022-Q1
+        #[arg(long)]
+        quarter: String,
+        /// Fichier PDF à écrire
+        #[arg(long, value_name = "FICHIER")]
+        output: PathBuf,
+        /// Format A3 (affichage en hall d'accueil)
+        #[arg(long)]
+        a3: bool,
     },
 }
 
@@ -521,6 +555,23 @@ async fn run(cli: Cli) -> CliResult {
             let config = load_config(&cli, None, cli.database.as_deref())?;
             let kind = crate::imports::Kind::Stats;
             crate::imports::import(&config, kind, file, Some(mapping), *dry_run).await
+        }
+        Command::Report(ReportCommand::Bilan {
+            year,
+            output,
+            author,
+            texts,
+        }) => {
+            let config = load_config(&cli, None, cli.database.as_deref())?;
+            crate::reports::bilan(&config, *year, output, author, texts.as_deref()).await
+        }
+        Command::Report(ReportCommand::Transparence {
+            quarter,
+            output,
+            a3,
+        }) => {
+            let config = load_config(&cli, None, cli.database.as_deref())?;
+            crate::reports::transparence(&config, quarter, output, *a3).await
         }
         Command::Mapping(command) => {
             let config = load_config(&cli, None, cli.database.as_deref())?;

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod error;
 pub mod imports;
 pub mod indicators;
+pub mod reports;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
