@@ -792,3 +792,133 @@ fn a_bad_statistics_file_names_every_bad_cell_and_imports_nothing() {
     assert!(text(&o.stderr).contains("modèle de correspondance inconnu « inconnu »"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+fn pdf_text(path: &std::path::Path) -> String {
+    let o = Command::new("pdftotext")
+        .arg("-layout")
+        .arg(path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (Debian poppler-utils, installed by .ci/run) must be installed");
+    assert!(o.status.success(), "pdftotext: {}", text(&o.stderr));
+    text(&o.stdout)
+}
+
+/// The documents a quality lead downloads, read back as text: the figures of the
+/// database, French formatting, levels, the stored free texts, and honest sentences
+/// where there is nothing.
+#[test]
+fn the_report_and_the_poster_print_the_database_figures() {
+    let (_db, url) = prepared_db();
+    assert_eq!(
+        qep(&url, &["import", "values", DEMO_VALUES]).status.code(),
+        Some(0)
+    );
+    for (mapping, file) in [
+        ("telephonie", "telephonie-sous-prefectures.tsv"),
+        ("titres", "delais-titres-2021T4-2022T1.csv"),
+    ] {
+        let o = qep(
+            &url,
+            &["import", "stats", &sample(file), "--mapping", mapping],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    }
+    let dir = std::env::temp_dir().join(format!("qep-reports-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let texts = dir.join("textes.toml");
+    std::fs::write(
+        &texts,
+        "introduction = \"Bilan #2020 : *tout* [comme] $prévu\"\n[modules]\n2 = \"Délais allongés par le confinement.\"\n",
+    )
+    .expect("write");
+    let pdf = dir.join("bilan-2020.pdf");
+    let o = qep(
+        &url,
+        &[
+            "report",
+            "bilan",
+            "--year",
+            "2020",
+            "--output",
+            &pdf.display().to_string(),
+            "--texts",
+            &texts.display().to_string(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let t = pdf_text(&pdf);
+    for want in [
+        "Bilan #2020 : *tout* [comme] $prévu",
+        "Délais allongés par le confinement.",
+        // Orne 2020, e-mails answered on time: 269/295.
+        "91,19",
+        "Aucune enquête de satisfaction n'est enregistrée pour 2020.",
+    ] {
+        assert!(t.contains(want), "« {want} » missing from the report:\n{t}");
+    }
+    // The texts are kept with the year: the next edition prints them without --texts.
+    let docx = dir.join("bilan-2020.docx");
+    let o = qep(
+        &url,
+        &[
+            "report",
+            "bilan",
+            "--year",
+            "2020",
+            "--output",
+            &docx.display().to_string(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(std::fs::read(&docx).expect("docx").starts_with(b"PK"));
+
+    let poster = dir.join("affiche.pdf");
+    let o = qep(
+        &url,
+        &[
+            "report",
+            "transparence",
+            "--quarter",
+            "2022-Q1",
+            "--output",
+            &poster.display().to_string(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let t = pdf_text(&poster);
+    // Sub-prefecture statistics only here: answered over presented for January to March.
+    assert!(
+        t.contains("1er trimestre 2022") && t.contains("Au 4e trimestre 2021"),
+        "{t}"
+    );
+    assert!(
+        t.contains("non disponible"),
+        "no national figures imported: {t}"
+    );
+
+    let empty = dir.join("bilan-2015.pdf");
+    let o = qep(
+        &url,
+        &[
+            "report",
+            "bilan",
+            "--year",
+            "2015",
+            "--output",
+            &empty.display().to_string(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(
+        pdf_text(&empty)
+            .contains("Aucune correspondance ni réclamation n'est enregistrée pour 2015.")
+    );
+    let o = qep(
+        &url,
+        &["report", "bilan", "--year", "2020", "--output", "bilan.txt"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("doit finir par .pdf ou .docx"));
+    std::fs::remove_dir_all(&dir).ok();
+}
