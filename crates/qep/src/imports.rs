@@ -219,8 +219,17 @@ pub async fn show(config: &Config, name: &str) -> CliResult {
     if mapping::builtin(name).is_some() {
         println!("# champs (colonne reconnue par ses noms usuels si elle n'est pas nommée) :");
         for f in mapping::fields(m.source) {
-            let need = if f.required { "obligatoire" } else { "facultatif" };
-            println!("#   {} ({need}, {}) : {}", f.name, f.label, f.aliases.join(", "));
+            let need = if f.required {
+                "obligatoire"
+            } else {
+                "facultatif"
+            };
+            println!(
+                "#   {} ({need}, {}) : {}",
+                f.name,
+                f.label,
+                f.aliases.join(", ")
+            );
         }
     }
     Ok(())
