@@ -6,6 +6,7 @@
 pub mod correspondence;
 pub mod mapping;
 pub mod number;
+pub mod preview;
 pub mod sources;
 pub mod table;
 pub mod values;

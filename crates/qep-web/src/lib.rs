@@ -64,6 +64,8 @@ pub struct Inner {
     pub templates: Templates,
     pub throttle: Throttle,
     pub contact_throttle: Throttle,
+    /// Uploads and import jobs of the web import.
+    pub imports: pages::imports::Imports,
 }
 
 /// Shared by every handler; cheap to clone.
@@ -86,6 +88,7 @@ impl AppState {
             templates: Templates::load()?,
             throttle,
             contact_throttle,
+            imports: Default::default(),
             config,
         })))
     }

@@ -51,10 +51,23 @@ pub const ADMIN_SAMPLING: &str = "/administration/echantillonnage";
 pub const ADMIN_SAMPLING_DELETE: &str = "/administration/echantillonnage/suppression";
 pub const ADMIN_TEMPLATES: &str = "/administration/modeles";
 pub const ADMIN_AUDIT: &str = "/administration/journal";
+pub const ADMIN_IMPORTS: &str = "/administration/imports";
+pub const ADMIN_IMPORT_FILE: &str = "/administration/imports/fichiers/{id}";
+pub const ADMIN_IMPORT_JOB: &str = "/administration/imports/travaux/{id}";
+pub const ADMIN_IMPORT_JOB_STATUS: &str = "/administration/imports/travaux/{id}/etat";
+pub const ADMIN_MAPPINGS: &str = "/administration/correspondances";
+pub const ADMIN_MAPPING_NEW: &str = "/administration/correspondances/nouveau";
+pub const ADMIN_MAPPING: &str = "/administration/correspondances/{name}";
+pub const ADMIN_MAPPING_DELETE: &str = "/administration/correspondances/{name}/suppression";
 
 /// `/administration/sites/{id}` with the id filled in.
 pub fn with_id(pattern: &str, id: impl std::fmt::Display) -> String {
     pattern.replace("{id}", &id.to_string())
+}
+
+/// `/administration/correspondances/{name}` with the mapping's name filled in.
+pub fn with_name(pattern: &str, name: &str) -> String {
+    pattern.replace("{name}", &crate::form::url_encode(name))
 }
 
 /// `/registres/{register}` (and `/{id}`) with the slug filled in.

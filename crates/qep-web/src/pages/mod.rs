@@ -6,6 +6,7 @@ mod audit;
 mod calendar;
 mod contact;
 mod dashboard;
+pub(crate) mod imports;
 mod indicators;
 mod local_indicators;
 mod logs;
@@ -126,6 +127,7 @@ pub fn router(state: AppState) -> Router {
             routes::ADMIN_LOCAL_INDICATORS,
             get(local_indicators::list).post(local_indicators::create),
         )
+        .merge(imports::router())
         .fallback(not_found)
         .with_state(state)
 }

@@ -7,6 +7,7 @@ mod browser;
 mod cli;
 mod correspondence_import;
 mod helpers;
+mod imports_web;
 mod indicators;
 mod mail;
 mod migrations;
