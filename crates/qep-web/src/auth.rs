@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::error::{WebError, finish_error};
-use crate::form::{FormData, MAX_FORM_BYTES, MAX_UPLOAD_BYTES};
+use crate::form::{FormData, MAX_FORM_BYTES};
 use crate::render::RequestContext;
 
 pub const SESSION_COOKIE: &str = "qep_session";
@@ -223,55 +223,59 @@ pub async fn session_and_csrf(State(state): State<AppState>, req: Request, next:
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("multipart/form-data"));
-        // Uploads may be larger; their room for the other fields is the form limit.
-        let limit = if is_multipart {
-            MAX_UPLOAD_BYTES + MAX_FORM_BYTES
-        } else {
-            MAX_FORM_BYTES
-        };
-        let bytes = match axum::body::to_bytes(body, limit).await {
-            Ok(b) => b,
-            Err(_) => return refuse(WebError::PayloadTooLarge).await,
-        };
-        let is_form = parts
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-        let form = if is_form {
-            match FormData::parse(&bytes) {
-                Ok(f) => f,
-                Err(e) => return refuse(e).await,
-            }
-        } else {
-            FormData::default()
-        };
-        let sent = parts
-            .headers
-            .get(CSRF_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-            .or_else(|| is_form.then(|| form.get(CSRF_FIELD).to_owned()))
-            // A multipart form cannot be read before its handler: its token comes in the
-            // query string (HTML forms cannot set headers).
-            .or_else(|| {
-                is_multipart
-                    .then(|| parts.uri.query().unwrap_or_default())
-                    .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
-                    .and_then(|pairs| {
-                        pairs
-                            .into_iter()
-                            .find(|(k, _)| k == CSRF_FIELD)
-                            .map(|(_, v)| v)
-                    })
+        // A multipart upload is not read here: its token comes in the query string (HTML
+        // forms cannot set headers), and its body streams to the handler, whose route sets
+        // the size limit (`DefaultBodyLimit`): a large import never sits in memory.
+        if is_multipart {
+            let sent = serde_urlencoded::from_str::<Vec<(String, String)>>(
+                parts.uri.query().unwrap_or_default(),
+            )
+            .ok()
+            .and_then(|pairs| {
+                pairs
+                    .into_iter()
+                    .find(|(k, _)| k == CSRF_FIELD)
+                    .map(|(_, v)| v)
             });
-        let valid = matches!((&expected, &sent), (Some(e), Some(s)) if constant_time_eq(e, s));
-        if !valid {
-            tracing::warn!("request refused: missing or invalid CSRF token");
-            return refuse(WebError::Csrf).await;
+            let valid = matches!((&expected, &sent), (Some(e), Some(s)) if constant_time_eq(e, s));
+            if !valid {
+                tracing::warn!("upload refused: missing or invalid CSRF token");
+                return refuse(WebError::Csrf).await;
+            }
+            req = Request::from_parts(parts, body);
+            req.extensions_mut().insert(FormData::default());
+        } else {
+            let bytes = match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
+                Ok(b) => b,
+                Err(_) => return refuse(WebError::PayloadTooLarge).await,
+            };
+            let is_form = parts
+                .headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+            let form = if is_form {
+                match FormData::parse(&bytes) {
+                    Ok(f) => f,
+                    Err(e) => return refuse(e).await,
+                }
+            } else {
+                FormData::default()
+            };
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+                .or_else(|| is_form.then(|| form.get(CSRF_FIELD).to_owned()));
+            let valid = matches!((&expected, &sent), (Some(e), Some(s)) if constant_time_eq(e, s));
+            if !valid {
+                tracing::warn!("request refused: missing or invalid CSRF token");
+                return refuse(WebError::Csrf).await;
+            }
+            req = Request::from_parts(parts, Body::from(bytes));
+            req.extensions_mut().insert(form);
         }
-        req = Request::from_parts(parts, Body::from(bytes));
-        req.extensions_mut().insert(form);
     }
     req.extensions_mut().insert(ctx);
     if let Some(hash) = session_hash {

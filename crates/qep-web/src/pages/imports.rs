@@ -28,13 +28,14 @@ use super::{SelectOption, redirect_with_notice};
 use crate::AppState;
 use crate::auth::AdminUser;
 use crate::error::WebError;
-use crate::form::{FormData, MAX_FORM_BYTES, MAX_UPLOAD_BYTES, url_encode};
+use crate::form::{FormData, MAX_FORM_BYTES, url_encode};
 use crate::render::{RequestContext, page, ser};
 use crate::routes;
 
-/// Largest file imported through the web. Every request body is read by the CSRF layer
-/// first, so this is its upload limit; bigger files go through `qep import` on the server.
-pub const MAX_IMPORT_BYTES: usize = MAX_UPLOAD_BYTES;
+/// Largest file imported through the web: the upload streams to a temporary file (the
+/// CSRF layer does not read multipart bodies); bigger exports go through `qep import` on
+/// the server.
+pub const MAX_IMPORT_BYTES: usize = 200 * 1024 * 1024;
 
 /// Uploads never launched are forgotten (and their file deleted) after this.
 const UPLOAD_TTL: Duration = Duration::from_secs(24 * 3600);

@@ -67,7 +67,12 @@ pub fn router(state: AppState) -> Router {
         )
         .route(routes::REGISTER_ITEM, get(register::show))
         .route(routes::REGISTER_ANSWER, post(register::answer))
-        .route(routes::REGISTER_ATTACHMENTS, post(register::attach))
+        .route(
+            routes::REGISTER_ATTACHMENTS,
+            post(register::attach).layer(axum::extract::DefaultBodyLimit::max(
+                crate::form::MAX_UPLOAD_BYTES + crate::form::MAX_FORM_BYTES,
+            )),
+        )
         .route(routes::REGISTER_ATTACHMENT, get(register::download))
         .route(routes::REGISTER_ANSWER_MAIL, post(register::answer_by_mail))
         .route(routes::REGISTER_TRANSFER, post(register::transfer))

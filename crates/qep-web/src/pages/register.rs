@@ -922,19 +922,20 @@ pub async fn attach(
     let item = item_for(&state, &session, &id).await?;
     let back = routes::with_id(routes::REGISTER_ITEM, item.id);
     let mut saved = Vec::new();
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| WebError::BadRequest(format!("envoi de fichier illisible : {e}")))?
-    {
+    // The route's body limit ends the stream: too large is refused whole.
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            WebError::PayloadTooLarge
+        } else {
+            WebError::BadRequest(format!("envoi de fichier illisible : {e}"))
+        }
+    };
+    while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
         if field.name() != Some("file") {
             continue;
         }
         let name = clean_file_name(field.file_name().unwrap_or_default());
-        let data = field
-            .bytes()
-            .await
-            .map_err(|e| WebError::BadRequest(format!("envoi de fichier illisible : {e}")))?;
+        let data = field.bytes().await.map_err(unreadable)?;
         if data.is_empty() {
             continue;
         }
