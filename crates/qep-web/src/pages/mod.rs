@@ -6,6 +6,7 @@ mod audit;
 mod calendar;
 mod contact;
 mod dashboard;
+mod documents;
 pub(crate) mod imports;
 mod indicators;
 mod local_indicators;
@@ -128,6 +129,11 @@ pub fn router(state: AppState) -> Router {
             get(sampling::list).post(sampling::add),
         )
         .route(routes::ADMIN_SAMPLING_DELETE, post(sampling::remove))
+        .route(routes::DOCUMENTS, get(documents::index))
+        .route(routes::DOCUMENTS_BILAN, get(documents::bilan))
+        .route(routes::DOCUMENTS_POSTER, get(documents::poster))
+        .route(routes::DOCUMENTS_TABLES, get(documents::tables))
+        .route(routes::DOCUMENTS_TEXTS, post(documents::save_texts))
         .route(
             routes::ADMIN_LOCAL_INDICATORS,
             get(local_indicators::list).post(local_indicators::create),

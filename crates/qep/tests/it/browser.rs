@@ -240,11 +240,20 @@ async fn admin_logs_in_and_pages_pass_axe() {
             "{page_title}"
         );
         let dashboard_violations = b.violations().await;
-        (login_violations, dashboard_violations)
+        client
+            .goto(&format!("{}/documents", b.base))
+            .await
+            .expect("documents page");
+        let documents_violations = b.violations().await;
+        (login_violations, dashboard_violations, documents_violations)
     }
     .await;
     b.finish().await;
-    let (login, dashboard) = result;
+    let (login, dashboard, documents) = result;
+    assert!(
+        documents.is_empty(),
+        "axe violations on the documents page: {documents:#?}"
+    );
     assert!(
         login.is_empty(),
         "axe violations on the login page: {login:#?}"

@@ -76,6 +76,8 @@ pub struct Response {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: String,
+    /// The body as sent (files: PDF, XLSX…).
+    pub bytes: Vec<u8>,
 }
 
 impl Response {
@@ -185,6 +187,7 @@ impl Client<'_> {
             status,
             headers,
             body,
+            bytes: bytes.to_vec(),
         }
     }
 

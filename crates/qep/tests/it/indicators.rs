@@ -924,3 +924,84 @@ fn the_report_and_the_poster_print_the_database_figures() {
     assert!(text(&o.stderr).contains("doit finir par .pdf ou .docx"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The documents page: every signed-in user downloads the report, the poster and the
+/// tables; the quality lead writes the report's texts, which the next download prints.
+#[tokio::test]
+async fn documents_are_downloaded_from_the_web_and_texts_kept_with_the_year() {
+    let app = TestApp::sqlite().await;
+    let mut anonymous = app.client();
+    let res = anonymous.get("/documents/bilan?annee=2020").await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+
+    let mut viewer = app.client();
+    viewer.login(VIEWER).await;
+    let page = viewer.get("/documents").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        !page.body.contains("Textes du bilan"),
+        "viewers do not edit texts"
+    );
+    let pdf = viewer.get("/documents/bilan?annee=2020&format=pdf").await;
+    assert_eq!(pdf.status, StatusCode::OK);
+    assert_eq!(pdf.headers["content-type"], "application/pdf");
+    assert!(pdf.bytes.starts_with(b"%PDF"));
+    let docx = viewer.get("/documents/bilan?annee=2020&format=docx").await;
+    assert!(docx.bytes.starts_with(b"PK"));
+    let poster = viewer
+        .get("/documents/transparence?trimestre=2022-Q1&format=a3")
+        .await;
+    assert!(poster.bytes.starts_with(b"%PDF"));
+    let dir = std::env::temp_dir().join(format!("qep-docs-web-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let poster_path = dir.join("affiche.pdf");
+    std::fs::write(&poster_path, &poster.bytes).expect("write");
+    // Demo: the sample call log and sub-prefecture statistics for January to March 2022.
+    assert!(pdf_text(&poster_path).contains("86,82 %"));
+    let xlsx = viewer.get("/documents/tableaux?annee=2020").await;
+    assert!(xlsx.bytes.starts_with(b"PK"));
+    assert_eq!(
+        viewer
+            .get("/documents/transparence?trimestre=2022-Q5")
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+    let refused = viewer
+        .post(
+            "/documents/bilan/textes",
+            &[("year", "2020"), ("introduction", "x")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    let mut admin = app.client();
+    admin.login(ADMIN).await;
+    let page = admin.get("/documents?annee=2020").await;
+    assert!(page.body.contains("Textes du bilan 2020"));
+    let saved = admin
+        .post(
+            "/documents/bilan/textes",
+            &[
+                ("year", "2020"),
+                ("introduction", "Une année <b>hors norme</b> & #confinée"),
+                ("module-2", "Délais allongés."),
+                ("conclusion", ""),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    let page = admin.get("/documents?annee=2020").await;
+    // Shown escaped in the form, kept as written.
+    assert!(page.body.contains("Une année &lt;b&gt;hors norme&lt;"));
+    assert!(!page.body.contains("<b>hors norme"));
+    let pdf = admin.get("/documents/bilan?annee=2020").await;
+    let path = dir.join("bilan.pdf");
+    std::fs::write(&path, &pdf.bytes).expect("write");
+    let t = pdf_text(&path);
+    assert!(
+        t.contains("Une année <b>hors norme</b> & #confinée") && t.contains("Délais allongés."),
+        "{t}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
