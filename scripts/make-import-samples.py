@@ -14,8 +14,12 @@ OUT = os.path.join(os.path.dirname(__file__), "..", "crates", "qep", "demo", "im
 rng = random.Random(61)
 
 # Public holidays of the period (metropolitan France).
-HOLIDAYS = {dt.date(2021, 11, 1), dt.date(2021, 11, 11), dt.date(2021, 12, 25),
-            dt.date(2022, 1, 1)}
+HOLIDAYS = {dt.date(2021, 1, 1), dt.date(2021, 4, 5), dt.date(2021, 5, 1), dt.date(2021, 5, 8),
+            dt.date(2021, 5, 13), dt.date(2021, 5, 24), dt.date(2021, 7, 14),
+            dt.date(2021, 8, 15), dt.date(2021, 11, 1), dt.date(2021, 11, 11),
+            dt.date(2021, 12, 25), dt.date(2022, 1, 1)}
+# January 2021 to March 2022: a full year, and the quarter the poster shows.
+MONTHS = [(2021, m) for m in range(1, 13)] + [(2022, m) for m in range(1, 4)]
 
 
 def working_days(start, end):
@@ -36,10 +40,10 @@ def write(name, text, encoding="utf-8"):
 
 
 def call_log():
-    # Export of the switch: one row per call, from 1 October 2021 to 31 March 2022.
+    # Export of the switch: one row per call, from 1 January 2021 to 31 March 2022.
     rows = ["Début appel;Groupe d'appel;N° appelant;Issue;Nb sonneries;Attente (s)"]
-    lines = [("Standard", 95, 0.93), ("Étrangers – séjour", 45, 0.71), ("Cartes grises", 12, 0.86)]
-    for day in working_days(dt.date(2021, 10, 1), dt.date(2022, 3, 31)):
+    lines = [("Standard", 60, 0.93), ("Étrangers – séjour", 28, 0.71), ("Cartes grises", 8, 0.86)]
+    for day in working_days(dt.date(2021, 1, 1), dt.date(2022, 3, 31)):
         for line, per_day, answer_rate in lines:
             for _ in range(rng.randint(per_day * 8 // 10, per_day * 12 // 10)):
                 t = dt.datetime.combine(day, dt.time(8, 30)) + dt.timedelta(
@@ -51,13 +55,13 @@ def call_log():
                 # The caller's number is masked by the switch: QeP never reads it.
                 rows.append(f"{t:%d/%m/%Y %H:%M:%S};{line};0{rng.randint(1, 7)}XXXXXX{rng.randint(10, 99)};"
                             f"{issue};{rings if answered else ''};{wait}")
-    write("appels-autocom-2021T4-2022T1.csv", "\r\n".join(rows) + "\r\n", "cp1252")
+    write("appels-autocom-2021-2022T1.csv", "\r\n".join(rows) + "\r\n", "cp1252")
 
 
 def telephony():
     # Monthly statistics of the sub-prefectures' lines (another switch), tab-separated.
     rows = ["Mois\tLigne\tAppels présentés\tAppels décrochés\tAppels perdus"]
-    for month in ["2021-10", "2021-11", "2021-12", "2022-01", "2022-02", "2022-03"]:
+    for month in [f"{y}-{m:02d}" for y, m in MONTHS]:
         for line in ["Sous-préfecture d'Argentan", "Sous-préfecture de Mortagne"]:
             presented = rng.randint(700, 900)
             answered = int(presented * rng.uniform(0.86, 0.95))
@@ -71,49 +75,49 @@ def fr(v, digits=1):
 
 def titles():
     rows = ["Mois;Titre;Délai moyen (jours);Nombre de dossiers"]
-    for y, m in [(2021, 10), (2021, 11), (2021, 12), (2022, 1), (2022, 2), (2022, 3)]:
+    for y, m in MONTHS:
         label = f"{MONTHS_FR[m - 1]}-{y % 100}"
         files = f"{rng.randint(1100, 1500):,}".replace(",", " ")
         rows.append(f"{label};CNI;{fr(rng.uniform(11, 19))};{files}")
         rows.append(f"{label};Passeport;{fr(rng.uniform(12, 22))};{rng.randint(600, 900)}")
         rows.append(f"{label};Traitement CNI-passeports;{fr(rng.uniform(6, 10))};{rng.randint(1700, 2300)}")
-    for q, y in [(4, 2021), (1, 2022)]:
+    for q, y in [(1, 2021), (2, 2021), (3, 2021), (4, 2021), (1, 2022)]:
         rows.append(f"T{q} {y};Permis de conduire;{fr(rng.uniform(9, 16))};{rng.randint(2500, 3500)}")
         rows.append(f"T{q} {y};Certificat d'immatriculation;{fr(rng.uniform(3, 7))};{rng.randint(9000, 12000)}")
-    write("delais-titres-2021T4-2022T1.csv", "\r\n".join(rows) + "\r\n", "cp1252")
+    write("delais-titres-2021-2022T1.csv", "\r\n".join(rows) + "\r\n", "cp1252")
 
 
 def foreigners():
     rows = ["Période;Type de demande;Délai moyen;Dossiers"]
-    for month in ["10/2021", "11/2021", "12/2021", "01/2022", "02/2022", "03/2022"]:
+    for month in [f"{m:02d}/{y}" for y, m in MONTHS]:
         rows.append(f"{month};Première demande;{fr(rng.uniform(70, 110))};{rng.randint(40, 80)}")
         rows.append(f"{month};Renouvellement;{fr(rng.uniform(20, 40))};{rng.randint(150, 260)}")
-    write("delais-titres-sejour-2021T4-2022T1.csv", "\r\n".join(rows) + "\r\n", "cp1252")
+    write("delais-titres-sejour-2021-2022T1.csv", "\r\n".join(rows) + "\r\n", "cp1252")
 
 
 def fraud():
     rows = ["Mois;Domaine;Fraudes détectées;Dossiers traités"]
-    for month in ["2021-10", "2021-11", "2021-12", "2022-01", "2022-02", "2022-03"]:
+    for month in [f"{y}-{m:02d}" for y, m in MONTHS]:
         rows.append(f"{month};CNI-passeports;{rng.randint(0, 3)};{rng.randint(1700, 2300)}")
         rows.append(f"{month};Étrangers;{rng.randint(0, 2)};{rng.randint(190, 330)}")
-    write("fraude-2021T4-2022T1.csv", "\r\n".join(rows) + "\r\n", "cp1252")
+    write("fraude-2021-2022T1.csv", "\r\n".join(rows) + "\r\n", "cp1252")
 
 
 def web():
     rows = ["Mois,Visiteurs uniques,Pages vues,Population INSEE"]
-    for month in ["2021-10", "2021-11", "2021-12", "2022-01", "2022-02", "2022-03"]:
+    for month in [f"{y}-{m:02d}" for y, m in MONTHS]:
         rows.append(f"{month},{rng.randint(12000, 17000)},{rng.randint(60000, 90000)},279942")
-    write("site-internet-2021T4-2022T1.csv", "\n".join(rows) + "\n")
+    write("site-internet-2021-2022T1.csv", "\n".join(rows) + "\n")
 
 
 def social():
     rows = ["Mois;Réseau;Connexions;Impressions;Interactions"]
-    for month in ["2021-10", "2021-11", "2021-12", "2022-01", "2022-02", "2022-03"]:
+    for month in [f"{y}-{m:02d}" for y, m in MONTHS]:
         for network in ["Facebook", "X (Twitter)"]:
             impressions = rng.randint(40000, 120000)
             rows.append(f"{month};{network};{rng.randint(3000, 9000)};{impressions};"
                         f"{int(impressions * rng.uniform(0.01, 0.035))}")
-    write("reseaux-sociaux-2021T4-2022T1.csv", "\r\n".join(rows) + "\r\n")
+    write("reseaux-sociaux-2021-2022T1.csv", "\r\n".join(rows) + "\r\n")
 
 
 if __name__ == "__main__":

@@ -147,15 +147,15 @@ pub async fn seed(store: &dyn Store) -> CliResult<bool> {
     Ok(true)
 }
 
-/// The sample statistics exports of `demo/imports/` (October 2021 to March 2022), read
+/// The sample statistics exports of `demo/imports/` (January 2021 to March 2022), read
 /// as the command line reads them, so that the phone, titles, web and Transparence
 /// indicators have figures; the switch's call log goes through the saved mapping
 /// `autocom`.
 const SAMPLES: [(&str, &str, &[u8]); 7] = [
     (
         "autocom",
-        "appels-autocom-2021T4-2022T1.csv",
-        include_bytes!("../demo/imports/appels-autocom-2021T4-2022T1.csv"),
+        "appels-autocom-2021-2022T1.csv",
+        include_bytes!("../demo/imports/appels-autocom-2021-2022T1.csv"),
     ),
     (
         "telephonie",
@@ -164,28 +164,28 @@ const SAMPLES: [(&str, &str, &[u8]); 7] = [
     ),
     (
         "titres",
-        "delais-titres-2021T4-2022T1.csv",
-        include_bytes!("../demo/imports/delais-titres-2021T4-2022T1.csv"),
+        "delais-titres-2021-2022T1.csv",
+        include_bytes!("../demo/imports/delais-titres-2021-2022T1.csv"),
     ),
     (
         "titres-sejour",
-        "delais-titres-sejour-2021T4-2022T1.csv",
-        include_bytes!("../demo/imports/delais-titres-sejour-2021T4-2022T1.csv"),
+        "delais-titres-sejour-2021-2022T1.csv",
+        include_bytes!("../demo/imports/delais-titres-sejour-2021-2022T1.csv"),
     ),
     (
         "fraude",
-        "fraude-2021T4-2022T1.csv",
-        include_bytes!("../demo/imports/fraude-2021T4-2022T1.csv"),
+        "fraude-2021-2022T1.csv",
+        include_bytes!("../demo/imports/fraude-2021-2022T1.csv"),
     ),
     (
         "site-internet",
-        "site-internet-2021T4-2022T1.csv",
-        include_bytes!("../demo/imports/site-internet-2021T4-2022T1.csv"),
+        "site-internet-2021-2022T1.csv",
+        include_bytes!("../demo/imports/site-internet-2021-2022T1.csv"),
     ),
     (
         "reseaux-sociaux",
-        "reseaux-sociaux-2021T4-2022T1.csv",
-        include_bytes!("../demo/imports/reseaux-sociaux-2021T4-2022T1.csv"),
+        "reseaux-sociaux-2021-2022T1.csv",
+        include_bytes!("../demo/imports/reseaux-sociaux-2021-2022T1.csv"),
     ),
 ];
 

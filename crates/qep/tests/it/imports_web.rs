@@ -5,7 +5,7 @@ use axum::http::{Method, StatusCode};
 
 use crate::helpers::{ADMIN, AGENT, Client, TestApp, VIEWER};
 
-const DEMO_CALL_LOG: &[u8] = include_bytes!("../../demo/imports/appels-autocom-2021T4-2022T1.csv");
+const DEMO_CALL_LOG: &[u8] = include_bytes!("../../demo/imports/appels-autocom-2021-2022T1.csv");
 const CALL_LOG_NAME: &str = "appels-autocom-2023.csv";
 
 /// The demo's call log (Windows-1252, `;`) moved to 2023: the demo seed may have imported
@@ -148,7 +148,7 @@ async fn admin_uploads_a_call_log_fixes_its_mapping_and_imports_it_once() {
         .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert!(text(&res.body).contains("Décroché → oui"), "{}", res.body);
-    assert!(text(&res.body).contains("01/10/2023 10:09:14"));
+    assert!(text(&res.body).contains("04/01/2023 10:09:14"));
     assert_eq!(
         app.store.list_mappings().await.expect("mappings").len(),
         mappings_before

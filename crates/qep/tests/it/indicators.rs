@@ -660,7 +660,7 @@ fn value_of(rows: &[Value], code: &str, period: &str) -> Option<f64> {
 #[test]
 fn statistics_files_give_the_phone_titles_and_web_indicators() {
     let (_db, url) = prepared_db();
-    let calls = sample("appels-autocom-2021T4-2022T1.csv");
+    let calls = sample("appels-autocom-2021-2022T1.csv");
     // The switch's own headers are not the usual ones: the built-in mapping says which
     // columns are missing and lists the file's.
     let o = qep(&url, &["import", "calls", &calls]);
@@ -692,7 +692,7 @@ fn statistics_files_give_the_phone_titles_and_web_indicators() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert!(
-        text(&o.stdout).contains("19326 ligne(s) valides"),
+        text(&o.stdout).contains("30409 ligne(s) valides"),
         "{}",
         text(&o.stdout)
     );
@@ -704,11 +704,11 @@ fn statistics_files_give_the_phone_titles_and_web_indicators() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     for (mapping, file) in [
         ("telephonie", "telephonie-sous-prefectures.tsv"),
-        ("titres", "delais-titres-2021T4-2022T1.csv"),
-        ("titres-sejour", "delais-titres-sejour-2021T4-2022T1.csv"),
-        ("fraude", "fraude-2021T4-2022T1.csv"),
-        ("site-internet", "site-internet-2021T4-2022T1.csv"),
-        ("reseaux-sociaux", "reseaux-sociaux-2021T4-2022T1.csv"),
+        ("titres", "delais-titres-2021-2022T1.csv"),
+        ("titres-sejour", "delais-titres-sejour-2021-2022T1.csv"),
+        ("fraude", "fraude-2021-2022T1.csv"),
+        ("site-internet", "site-internet-2021-2022T1.csv"),
+        ("reseaux-sociaux", "reseaux-sociaux-2021-2022T1.csv"),
     ] {
         let o = qep(
             &url,
@@ -731,28 +731,35 @@ fn statistics_files_give_the_phone_titles_and_web_indicators() {
         assert!((got - want).abs() < 1e-6, "{code} {period}: {got} ≠ {want}");
     };
     // Call log (3 lines of the prefecture) + monthly statistics of 2 sub-prefectures.
-    close("m1.phone.calls", "2022-01", 4621.0);
-    close("m1.phone.calls", "2022-Q1", 14267.0);
-    close("m1.phone.answered", "2022-Q1", 86.822_737_786_500_31);
-    close("tr.phone.answered", "2022-Q1", 86.822_737_786_500_31);
+    close("m1.phone.calls", "2022-01", 3681.0);
+    close("m1.phone.calls", "2022-Q1", 11012.0);
+    close("m1.phone.answered", "2022-Q1", 87.577_188_521_612_78);
+    close("tr.phone.answered", "2022-Q1", 87.577_188_521_612_78);
     close(
         "m1.phone.lost_switchboard",
         "2022-01",
-        7.045_108_971_109_985,
+        6.779_661_016_949_152,
     );
     close(
         "m1.phone.answered_5_rings",
         "2022-Q1",
-        80.413_243_112_614_78,
+        79.530_638_852_672_75,
     );
     // CNI and passports weighted by their files.
-    close("tr.id_passport.delay", "2022-Q1", 17.048_897_614_013_892);
+    close("tr.id_passport.delay", "2022-Q1", 17.925_345_260_514_753);
     assert!(value_of(&rows, "m1.web.connection_rate", "2022-01").is_some());
     assert!(value_of(&rows, "m1.social.engagement", "2022-01").is_some());
     assert!(value_of(&rows, "m2.fraud_rate", "2022-01").is_some());
     assert!(value_of(&rows, "m3.renewal.delay", "2022-Q1").is_some());
-    // Last quarter of 2021 is there too, for the poster's previous quarter.
-    assert!(value_of(&json_rows(&url, "2021"), "tr.phone.answered", "2021-Q4").is_some());
+    // A full year, 2021: every call of the log and of the sub-prefectures' statistics.
+    let y2021 = json_rows(&url, "2021");
+    assert_eq!(value_of(&y2021, "m1.phone.calls", "2021"), Some(43382.0));
+    let answered = value_of(&y2021, "m1.phone.answered", "2021").expect("2021 rate");
+    assert!(
+        (answered - 88.080_309_805_910_29).abs() < 1e-6,
+        "{answered}"
+    );
+    assert!(value_of(&y2021, "tr.phone.answered", "2021-Q4").is_some());
 }
 
 #[test]
@@ -818,7 +825,7 @@ fn the_report_and_the_poster_print_the_database_figures() {
     );
     for (mapping, file) in [
         ("telephonie", "telephonie-sous-prefectures.tsv"),
-        ("titres", "delais-titres-2021T4-2022T1.csv"),
+        ("titres", "delais-titres-2021-2022T1.csv"),
     ] {
         let o = qep(
             &url,
@@ -957,7 +964,7 @@ async fn documents_are_downloaded_from_the_web_and_texts_kept_with_the_year() {
     let poster_path = dir.join("affiche.pdf");
     std::fs::write(&poster_path, &poster.bytes).expect("write");
     // Demo: the sample call log and sub-prefecture statistics for January to March 2022.
-    assert!(pdf_text(&poster_path).contains("86,82 %"));
+    assert!(pdf_text(&poster_path).contains("87,58 %"));
     let xlsx = viewer.get("/documents/tableaux?annee=2020").await;
     assert!(xlsx.bytes.starts_with(b"PK"));
     assert_eq!(
