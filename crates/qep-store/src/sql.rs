@@ -61,6 +61,43 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
+            /// Records an imported file in `tx`: `Ok(Err(outcome))` when the same file (same
+            /// SHA-256) was imported before, so the caller changes nothing; else the new
+            /// import's id.
+            async fn record_import(
+                tx: &mut ::sqlx::Transaction<'_, $db>,
+                actor: &$crate::Actor,
+                file: &$crate::ImportFile,
+                rows: usize,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> $crate::StoreResult<Result<i64, $crate::SaveOutcome>> {
+                let seen: Option<(String, ::chrono::DateTime<::chrono::Utc>, String)> =
+                    ::sqlx::query_as(
+                        "SELECT file_name, imported_at, imported_by FROM imports WHERE sha256 = $1",
+                    )
+                    .bind(&file.sha256)
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .map_err(Self::map_err)?;
+                if let Some((file_name, at, by)) = seen {
+                    return Ok(Err($crate::SaveOutcome::AlreadyImported { file_name, at, by }));
+                }
+                let (id,): (i64,) = ::sqlx::query_as(
+                    "INSERT INTO imports (kind, file_name, sha256, rows, imported_by, imported_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                )
+                .bind(&file.kind)
+                .bind(&file.file_name)
+                .bind(&file.sha256)
+                .bind(i64::try_from(rows).unwrap_or(i64::MAX))
+                .bind(&actor.label)
+                .bind(now)
+                .fetch_one(&mut **tx)
+                .await
+                .map_err(|e| Self::violation(e, $crate::sql::OnViolation::GENERIC))?;
+                Ok(Ok(id))
+            }
+
             async fn begin(&self) -> $crate::StoreResult<::sqlx::Transaction<'static, $db>> {
                 self.pool().begin().await.map_err(Self::map_err)
             }
@@ -1157,31 +1194,10 @@ macro_rules! impl_sql_store {
                 let mut tx = self.begin().await?;
                 let mut import_id: Option<i64> = None;
                 if let Some(f) = file {
-                    let seen: Option<(String, ::chrono::DateTime<::chrono::Utc>, String)> =
-                        ::sqlx::query_as(
-                            "SELECT file_name, imported_at, imported_by FROM imports WHERE sha256 = $1",
-                        )
-                        .bind(&f.sha256)
-                        .fetch_optional(&mut *tx)
-                        .await
-                        .map_err(Self::map_err)?;
-                    if let Some((file_name, at, by)) = seen {
-                        return Ok($crate::SaveOutcome::AlreadyImported { file_name, at, by });
+                    match Self::record_import(&mut tx, actor, f, values.len(), now).await? {
+                        Ok(id) => import_id = Some(id),
+                        Err(outcome) => return Ok(outcome),
                     }
-                    let (id,): (i64,) = ::sqlx::query_as(
-                        "INSERT INTO imports (kind, file_name, sha256, rows, imported_by, imported_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                    )
-                    .bind(&f.kind)
-                    .bind(&f.file_name)
-                    .bind(&f.sha256)
-                    .bind(i64::try_from(values.len()).unwrap_or(i64::MAX))
-                    .bind(&actor.label)
-                    .bind(now)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(|e| Self::violation(e, $crate::sql::OnViolation::GENERIC))?;
-                    import_id = Some(id);
                 }
                 for v in values {
                     ::sqlx::query(
@@ -2156,30 +2172,11 @@ macro_rules! impl_sql_store {
             ) -> $crate::StoreResult<$crate::SaveOutcome> {
                 let now = ::chrono::Utc::now();
                 let mut tx = self.begin().await?;
-                let seen: Option<(String, ::chrono::DateTime<::chrono::Utc>, String)> =
-                    ::sqlx::query_as(
-                        "SELECT file_name, imported_at, imported_by FROM imports WHERE sha256 = $1",
-                    )
-                    .bind(&file.sha256)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(Self::map_err)?;
-                if let Some((file_name, at, by)) = seen {
-                    return Ok($crate::SaveOutcome::AlreadyImported { file_name, at, by });
-                }
-                let (import_id,): (i64,) = ::sqlx::query_as(
-                    "INSERT INTO imports (kind, file_name, sha256, rows, imported_by, imported_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                )
-                .bind(&file.kind)
-                .bind(&file.file_name)
-                .bind(&file.sha256)
-                .bind(i64::try_from(rows).unwrap_or(i64::MAX))
-                .bind(&actor.label)
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(|e| Self::violation(e, $crate::sql::OnViolation::GENERIC))?;
+                let rows_read = usize::try_from(rows).unwrap_or(usize::MAX);
+                let import_id = match Self::record_import(&mut tx, actor, file, rows_read, now).await? {
+                    Ok(id) => id,
+                    Err(outcome) => return Ok(outcome),
+                };
                 for f in facts {
                     ::sqlx::query(
                         "INSERT INTO imported_facts (source, period, key, measure, value, import_id) \
