@@ -1,27 +1,20 @@
 //! What an upload shows before it is imported: the head of a file read as a table, its
 //! first rows seen through a mapping (each field with the column or constant it comes
-//! from), and the whole file read under the name the person gave it.
+//! from). The import itself is `sources::import_file`, under the name the person gave.
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
+use crate::CellError;
 use crate::mapping::{Field, FieldKind, Mapping, fields};
-use crate::sources::{ImportError, Imported, Progress, import_csv, import_table};
+use crate::sources::{ImportError, import_table};
 use crate::table::{Table, TableError, fold};
-use crate::{CellError, HashingReader};
 
 /// Data rows a preview shows.
 pub const PREVIEW_ROWS: usize = 10;
 
 /// A CSV's head is never read beyond this, whatever its lines.
 const HEAD_BYTES: u64 = 1 << 20;
-
-fn is_workbook(name: &str) -> bool {
-    let lower = name.to_lowercase();
-    [".xlsx", ".xlsm", ".xls", ".ods"]
-        .iter()
-        .any(|e| lower.ends_with(e))
-}
 
 fn io_error(name: &str) -> impl Fn(std::io::Error) -> TableError + '_ {
     move |e| TableError::Io {
@@ -34,7 +27,7 @@ fn io_error(name: &str) -> impl Fn(std::io::Error) -> TableError + '_ {
 /// (whose extension says whether it is a workbook). A CSV is read only as far as needed.
 pub fn head(path: &Path, name: &str, rows: usize) -> Result<Table, TableError> {
     let io = io_error(name);
-    let mut table = if is_workbook(name) {
+    let mut table = if crate::table::is_workbook(name) {
         let bytes = std::fs::read(path).map_err(&io)?;
         crate::table::read_workbook(name, &bytes)?
     } else {
@@ -215,26 +208,6 @@ fn shown(mapping: &Mapping, field: &Field, raw: &str) -> String {
     }
 }
 
-/// Reads the whole file at `path` under `mapping`, errors naming it `name`; returns what
-/// it gave and its SHA-256 (a CSV is streamed and hashed in one pass).
-pub fn import_file(
-    path: &Path,
-    name: &str,
-    mapping: &Mapping,
-    progress: &mut dyn FnMut(Progress),
-) -> Result<(Imported, String), ImportError> {
-    let io = io_error(name);
-    if is_workbook(name) {
-        let bytes = std::fs::read(path).map_err(&io)?;
-        let table = crate::table::read_workbook(name, &bytes)?;
-        let imported = import_table(&table, mapping)?;
-        return Ok((imported, crate::sha256_hex(&bytes)));
-    }
-    let mut reader = HashingReader::new(std::fs::File::open(path).map_err(&io)?);
-    let imported = import_csv(name, &mut reader, mapping, progress)?;
-    Ok((imported, reader.sha256_hex()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,7 +241,7 @@ mod tests {
         let p = preview(&table, &m);
         assert_eq!(p.fields[1].origin, Origin::MissingColumn("Issue".into()));
         assert!(p.problems[0].contains("« Issue »"), "{:?}", p.problems);
-        let (imported, sha) = import_file(
+        let (imported, sha) = crate::sources::import_file(
             &path,
             "appels.csv",
             &builtin("appels").expect("b"),

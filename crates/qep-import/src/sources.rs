@@ -64,28 +64,29 @@ pub struct Progress {
     pub rows: u64,
 }
 
-/// Reads `path` (CSV streamed, or a workbook) under `mapping`.
-pub fn import_path(
+/// Reads the file at `path` under `mapping`: a CSV streamed, or a workbook read whole.
+/// `name` is how errors name the file, and its extension says workbook or CSV (an upload's
+/// temporary path has none). Returns what was read and the file's SHA-256, computed while
+/// reading.
+pub fn import_file(
     path: &Path,
+    name: &str,
     mapping: &Mapping,
     progress: &mut dyn FnMut(Progress),
-) -> Result<Imported, ImportError> {
-    let name = path.display().to_string();
+) -> Result<(Imported, String), ImportError> {
     let io = |e: std::io::Error| TableError::Io {
-        file: name.clone(),
+        file: name.to_owned(),
         problem: e.to_string(),
     };
-    let lower = name.to_lowercase();
-    if [".xlsx", ".xlsm", ".xls", ".ods"]
-        .iter()
-        .any(|e| lower.ends_with(e))
-    {
+    if crate::table::is_workbook(name) {
         let bytes = std::fs::read(path).map_err(io)?;
-        let table = crate::table::read_workbook(&name, &bytes)?;
-        return import_table(&table, mapping);
+        let table = crate::table::read_workbook(name, &bytes)?;
+        let imported = import_table(&table, mapping)?;
+        return Ok((imported, crate::sha256_hex(&bytes)));
     }
-    let file = std::fs::File::open(path).map_err(io)?;
-    import_csv(&name, file, mapping, progress)
+    let mut reader = crate::HashingReader::new(std::fs::File::open(path).map_err(io)?);
+    let imported = import_csv(name, &mut reader, mapping, progress)?;
+    Ok((imported, reader.sha256_hex()))
 }
 
 /// A file already read as a table (a workbook, or a small CSV upload).

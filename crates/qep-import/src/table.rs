@@ -70,15 +70,19 @@ pub(crate) fn fold(s: &str) -> String {
 /// Reads `bytes` as the file `name`: a workbook if the name ends in .xlsx/.xlsm/.xls/.ods,
 /// CSV otherwise.
 pub fn read(name: &str, bytes: &[u8]) -> Result<Table, TableError> {
-    let lower = name.to_lowercase();
-    if [".xlsx", ".xlsm", ".xls", ".ods"]
-        .iter()
-        .any(|e| lower.ends_with(e))
-    {
+    if is_workbook(name) {
         read_workbook(name, bytes)
     } else {
         read_csv(name, bytes)
     }
+}
+
+/// Whether a file name says workbook (.xlsx, .xlsm, .xls, .ods) rather than CSV.
+pub fn is_workbook(name: &str) -> bool {
+    let lower = name.to_lowercase();
+    [".xlsx", ".xlsm", ".xls", ".ods"]
+        .iter()
+        .any(|e| lower.ends_with(e))
 }
 
 pub fn read_path(path: &Path) -> Result<(Table, Vec<u8>), TableError> {

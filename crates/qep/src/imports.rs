@@ -6,9 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use qep_core::indicators::imported::FactSource;
-use qep_import::HashingReader;
 use qep_import::mapping::{self, Mapping};
-use qep_import::sources::{ImportError, Imported, Progress};
+use qep_import::sources::{ImportError, Progress};
 use qep_store::{Actor, ImportFile, SaveOutcome, Store};
 
 use crate::config::Config;
@@ -51,32 +50,6 @@ pub async fn find_mapping(store: &dyn Store, name: &str) -> CliResult<Mapping> {
 pub enum Kind {
     Calls,
     Stats,
-}
-
-/// Reads `path` under `mapping`, with a progress bar on a terminal.
-pub fn read_file(
-    path: &Path,
-    mapping: &Mapping,
-    progress: &mut dyn FnMut(Progress),
-) -> Result<(Imported, String), ImportError> {
-    let name = path.display().to_string();
-    let io = |e: std::io::Error| qep_import::TableError::Io {
-        file: name.clone(),
-        problem: e.to_string(),
-    };
-    let lower = name.to_lowercase();
-    if [".xlsx", ".xlsm", ".xls", ".ods"]
-        .iter()
-        .any(|e| lower.ends_with(e))
-    {
-        let bytes = std::fs::read(path).map_err(io)?;
-        let table = qep_import::table::read_workbook(&name, &bytes)?;
-        let imported = qep_import::sources::import_table(&table, mapping)?;
-        return Ok((imported, qep_import::sha256_hex(&bytes)));
-    }
-    let mut reader = HashingReader::new(std::fs::File::open(path).map_err(io)?);
-    let imported = qep_import::sources::import_csv(&name, &mut reader, mapping, progress)?;
-    Ok((imported, reader.sha256_hex()))
 }
 
 fn progress_bar(path: &Path) -> indicatif::ProgressBar {
@@ -128,7 +101,8 @@ pub async fn import(
         let mapping = mapping.clone();
         let path = path.to_owned();
         tokio::task::spawn_blocking(move || {
-            read_file(&path, &mapping, &mut |p: Progress| {
+            let name = path.display().to_string();
+            qep_import::sources::import_file(&path, &name, &mapping, &mut |p: Progress| {
                 bar.set_position(p.bytes);
                 let secs = started.elapsed().as_secs_f64().max(1e-3);
                 bar.set_message(format!(

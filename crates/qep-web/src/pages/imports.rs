@@ -591,7 +591,7 @@ async fn run_job(state: AppState, id: u64, upload: Upload, mapping: Mapping, act
     let imports = state.imports.clone();
     let (path, name) = (upload.path.clone(), upload.file_name.clone());
     let read = tokio::task::spawn_blocking(move || {
-        preview::import_file(&path, &name, &mapping, &mut |p: Progress| {
+        qep_import::sources::import_file(&path, &name, &mapping, &mut |p: Progress| {
             if let Some(job) = imports.lock().jobs.get_mut(&id) {
                 job.bytes = p.bytes;
                 job.rows = p.rows;
