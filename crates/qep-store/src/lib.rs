@@ -136,6 +136,13 @@ pub struct SessionUser {
     pub user: User,
 }
 
+impl SessionUser {
+    /// The signed-in user as the audit log names them.
+    pub fn actor(&self) -> Actor {
+        Actor::user(self.user.id, &self.user.email)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuditEntry {
     pub id: i64,

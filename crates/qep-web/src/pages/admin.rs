@@ -8,7 +8,7 @@ use qep_core::prefecture::{
     Department, PrefectureError, PrefectureSettings, Scope, ServiceDraft, SiteDraft, SiteKind,
 };
 use qep_core::referentiel;
-use qep_store::{Actor, Conflict, StoreError};
+use qep_store::{Conflict, StoreError};
 use serde::Serialize;
 
 use super::{SelectOption, form_status, parse_id, redirect_with_notice, site_options};
@@ -18,10 +18,6 @@ use crate::error::WebError;
 use crate::form::{FieldErrors, FormData};
 use crate::render::{RequestContext, page, ser};
 use crate::routes;
-
-fn actor(admin: &AdminUser) -> Actor {
-    Actor::user(admin.0.user.id, &admin.0.user.email)
-}
 
 pub async fn index(_: AdminUser) -> Redirect {
     Redirect::to(routes::ADMIN_PREFECTURE)
@@ -145,7 +141,7 @@ pub async fn prefecture_save(
     let Some(settings) = settings else {
         return render_prefecture(&state, &ctx, &form, &errors).await;
     };
-    let actor = actor(&admin);
+    let actor = admin.0.actor();
     match state.store.find_prefecture().await? {
         Some(_) => state.store.update_prefecture(&actor, &settings).await?,
         None => state.store.init_prefecture(&actor, &settings).await?,
@@ -345,7 +341,7 @@ pub async fn site_create(
         let none = FieldErrors::default();
         return render_sites(&state, &ctx, &form, &errors, &ServiceForm::default(), &none).await;
     };
-    let site = state.store.insert_site(&actor(&admin), &draft).await?;
+    let site = state.store.insert_site(&admin.0.actor(), &draft).await?;
     Ok(redirect_with_notice(
         &state,
         routes::ADMIN_SITES,
@@ -416,7 +412,7 @@ pub async fn site_update(
     };
     let site = state
         .store
-        .update_site(&actor(&admin), SiteId(id), &draft)
+        .update_site(&admin.0.actor(), SiteId(id), &draft)
         .await?;
     Ok(redirect_with_notice(
         &state,
@@ -432,7 +428,7 @@ pub async fn site_delete(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     let id = parse_id(&id)?;
-    match state.store.delete_site(&actor(&admin), SiteId(id)).await {
+    match state.store.delete_site(&admin.0.actor(), SiteId(id)).await {
         Ok(()) => Ok(redirect_with_notice(
             &state,
             routes::ADMIN_SITES,
@@ -457,7 +453,7 @@ pub async fn service_create(
     let mut errors = FieldErrors::default();
     let draft = form.validate(&mut errors);
     let created = match draft {
-        Some(d) => match state.store.insert_service(&actor(&admin), &d).await {
+        Some(d) => match state.store.insert_service(&admin.0.actor(), &d).await {
             Ok(s) => Some(s),
             Err(StoreError::NotFound(_)) => {
                 errors.add("service-site", "Ce site n'existe plus.");
@@ -539,7 +535,7 @@ pub async fn service_update(
     let updated = match form.validate(&mut errors) {
         Some(d) => match state
             .store
-            .update_service(&actor(&admin), ServiceId(id), &d)
+            .update_service(&admin.0.actor(), ServiceId(id), &d)
             .await
         {
             Ok(s) => Some(s),
@@ -569,7 +565,7 @@ pub async fn service_delete(
     let id = parse_id(&id)?;
     state
         .store
-        .delete_service(&actor(&admin), ServiceId(id))
+        .delete_service(&admin.0.actor(), ServiceId(id))
         .await?;
     Ok(redirect_with_notice(
         &state,

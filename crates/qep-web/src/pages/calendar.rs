@@ -13,7 +13,7 @@ use qep_core::calendar::{
 use qep_core::ids::SiteId;
 use qep_core::prefecture::Site;
 use qep_core::time::to_paris;
-use qep_store::{Actor, CalendarEntry, HolidaySetting};
+use qep_store::{CalendarEntry, HolidaySetting};
 use serde::Deserialize;
 
 use super::{SelectOption, form_status, parse_id, redirect_with_notice};
@@ -329,7 +329,7 @@ pub async fn add_closure(
         )
         .await;
     };
-    let actor = Actor::user(admin.0.user.id, &admin.0.user.email);
+    let actor = admin.0.actor();
     state
         .store
         .insert_closure(&actor, SiteId(id), &closure)
@@ -384,7 +384,7 @@ pub async fn add_holiday(
     let Some(setting) = setting.filter(|_| errors.is_empty()) else {
         return render(&state, &ctx, id, today().year(), &forms, &errors).await;
     };
-    let actor = Actor::user(admin.0.user.id, &admin.0.user.email);
+    let actor = admin.0.actor();
     state
         .store
         .insert_site_holiday(&actor, SiteId(id), &setting)
@@ -409,7 +409,7 @@ pub async fn withdraw(
         "holiday" => CalendarEntry::Holiday(entry_id),
         _ => return Err(WebError::BadRequest("type d'entrée inconnu".into())),
     };
-    let actor = Actor::user(admin.0.user.id, &admin.0.user.email);
+    let actor = admin.0.actor();
     state
         .store
         .withdraw_calendar_entry(&actor, SiteId(id), entry, today())

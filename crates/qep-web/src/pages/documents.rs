@@ -225,11 +225,7 @@ pub async fn save_texts(
     }
     state
         .store
-        .save_report_texts(
-            &qep_store::Actor::user(admin.0.user.id, &admin.0.user.email),
-            year,
-            &sections,
-        )
+        .save_report_texts(&admin.0.actor(), year, &sections)
         .await?;
     Ok(redirect_with_notice(
         &state,

@@ -146,10 +146,6 @@ fn clean_file_name(raw: &str) -> String {
     }
 }
 
-fn actor(admin: &AdminUser) -> Actor {
-    Actor::user(admin.0.user.id, &admin.0.user.email)
-}
-
 /// A mapping by name: built-in or saved. `Ok(Err(message))` when there is none usable.
 async fn find_mapping(state: &AppState, name: &str) -> Result<Result<Mapping, String>, WebError> {
     if let Some(m) = mapping::builtin(name) {
@@ -582,7 +578,7 @@ pub async fn launch(
         job_id,
         upload,
         mapping,
-        actor(&admin),
+        admin.0.actor(),
     ));
     Ok(Redirect::to(&routes::with_id(routes::ADMIN_IMPORT_JOB, job_id)).into_response())
 }
@@ -1261,7 +1257,7 @@ async fn submit(
     };
     state
         .store
-        .save_mapping(&actor(admin), &m.name, m.source.as_str(), &m.to_toml())
+        .save_mapping(&admin.0.actor(), &m.name, m.source.as_str(), &m.to_toml())
         .await?;
     let notice = format!("Modèle « {} » enregistré.", m.name);
     let to = match sample(state, &form.sample) {
@@ -1283,7 +1279,7 @@ pub async fn mapping_delete(
     if mapping::builtin(&name).is_some() {
         return Err(WebError::Forbidden);
     }
-    state.store.delete_mapping(&actor(&admin), &name).await?;
+    state.store.delete_mapping(&admin.0.actor(), &name).await?;
     Ok(redirect_with_notice(
         &state,
         routes::ADMIN_MAPPINGS,

@@ -9,7 +9,7 @@ use minijinja::{Value, context};
 use qep_core::indicators::{
     Cell, Comparator, Kind, Level, Period, Periodicity, Row, Source, Unit, YearTable,
 };
-use qep_store::{Actor, Conflict, IndicatorValue, LocalTarget, StoreError, ValueOrigin};
+use qep_store::{Conflict, IndicatorValue, LocalTarget, StoreError, ValueOrigin};
 use serde::{Deserialize, Serialize};
 
 use super::{SelectOption, form_status, redirect_with_notice};
@@ -264,7 +264,7 @@ pub async fn validate(
     let period =
         Period::parse(data.get("period")).map_err(|e| WebError::BadRequest(e.to_string()))?;
     let cat = catalogue(&*state.store).await?;
-    let actor = Actor::user(admin.0.user.id, &admin.0.user.email);
+    let actor = admin.0.actor();
     let back = format!("{}?annee={}", routes::DASHBOARD, period.year());
     match crate::indicators::validate(&*state.store, &actor, &cat, period).await {
         Ok(n) => Ok(redirect_with_notice(
@@ -557,7 +557,7 @@ pub async fn save_value(
     if !errors.is_empty() {
         return render_indicator(&state, &ctx, &code, year, &form, None, &errors).await;
     }
-    let actor = Actor::user(admin.0.user.id, &admin.0.user.email);
+    let actor = admin.0.actor();
     let v = IndicatorValue {
         code: entry.def.code.clone(),
         period: period.to_string(),
@@ -594,7 +594,7 @@ pub async fn delete_value(
     data: FormData,
 ) -> Result<Response, WebError> {
     let period = Period::parse(data.get("period")).map_err(|_| WebError::NotFound)?;
-    let actor = Actor::user(admin.0.user.id, &admin.0.user.email);
+    let actor = admin.0.actor();
     state
         .store
         .delete_indicator_value(&actor, &code, &period.to_string(), None)
@@ -663,7 +663,7 @@ pub async fn set_target(
         )
         .await;
     };
-    let actor = Actor::user(admin.0.user.id, &admin.0.user.email);
+    let actor = admin.0.actor();
     state
         .store
         .set_local_target(
@@ -693,7 +693,7 @@ pub async fn delete_target(
     data: FormData,
 ) -> Result<Response, WebError> {
     let year: i32 = data.get("year").parse().map_err(|_| WebError::NotFound)?;
-    let actor = Actor::user(admin.0.user.id, &admin.0.user.email);
+    let actor = admin.0.actor();
     state.store.delete_local_target(&actor, &code, year).await?;
     Ok(redirect_with_notice(
         &state,

@@ -6,7 +6,6 @@ use axum::response::Response;
 use minijinja::{Value, context};
 use qep_core::indicators::{Comparator, IndicatorDef, Kind, Periodicity, Source, Unit};
 use qep_core::referentiel::{LOCAL_PREFIX, check_local_indicator};
-use qep_store::Actor;
 use serde::Serialize;
 
 use super::{SelectOption, form_status, redirect_with_notice};
@@ -220,7 +219,7 @@ pub async fn create(
         return render(&state, &ctx, &form, &errors).await;
     };
     let json = serde_json::to_string(&def).map_err(|e| WebError::Internal(e.to_string()))?;
-    let actor = Actor::user(admin.0.user.id, &admin.0.user.email);
+    let actor = admin.0.actor();
     state
         .store
         .save_local_indicator(&actor, &def.code, &json)

@@ -11,7 +11,7 @@ use minijinja::{Value, context};
 use qep_core::account::Role;
 use qep_core::ids::{ServiceId, SiteId};
 use qep_core::registers::log::{LogEntry, LogRegister, check_dates};
-use qep_store::{Actor, SessionUser};
+use qep_store::SessionUser;
 use serde::{Deserialize, Serialize};
 
 use super::{SelectOption, form_status, parse_id, redirect_with_notice, site_options};
@@ -377,7 +377,7 @@ pub async fn add(
         return render(&state, &ctx, register, started_on.year(), &form, &errors).await;
     }
     let service = form.service_id.parse::<i64>().ok().map(ServiceId);
-    let actor = Actor::user(session.user.id, &session.user.email);
+    let actor = session.actor();
     state
         .store
         .insert_log_entry(&actor, site, service, &entry)
@@ -434,7 +434,7 @@ pub async fn update(
             ),
         ));
     }
-    let actor = Actor::user(session.user.id, &session.user.email);
+    let actor = session.actor();
     state
         .store
         .update_log_dates(&actor, stored.id, first_on, second_on)

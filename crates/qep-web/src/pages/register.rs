@@ -13,7 +13,7 @@ use qep_core::ids::{ServiceId, SiteId};
 use qep_core::prefecture::Service;
 use qep_core::referentiel;
 use qep_core::registers::correspondence::{AnswerType, Channel, Kind, OutOfScope, deadline_days};
-use qep_store::{Actor, Correspondence, CorrespondenceQuery, NewCorrespondence, SessionUser};
+use qep_store::{Correspondence, CorrespondenceQuery, NewCorrespondence, SessionUser};
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -30,10 +30,6 @@ const FIELD_MAX: usize = 300;
 
 fn today() -> NaiveDate {
     qep_core::time::to_paris(Utc::now()).date()
-}
-
-fn actor(s: &SessionUser) -> Actor {
-    Actor::user(s.user.id, &s.user.email)
 }
 
 /// Agents work on their services' items; the quality lead on all; viewers on none.
@@ -427,7 +423,7 @@ async fn register_item(
         let saved = state
             .store
             .register_with_acknowledgement(
-                &actor(session),
+                &session.actor(),
                 &item,
                 "",
                 Box::new(move |c| {
@@ -439,7 +435,7 @@ async fn register_item(
     }
     let ids = state
         .store
-        .insert_correspondence(&actor(session), &[item])
+        .insert_correspondence(&session.actor(), &[item])
         .await?;
     let id = *ids
         .first()
@@ -631,7 +627,7 @@ pub async fn answer(
         AnswerType::parse(data.get("answer")).map_err(|e| WebError::BadRequest(e.to_string()))?;
     state
         .store
-        .answer_correspondence(&actor(&session), item.id, on, answer)
+        .answer_correspondence(&session.actor(), item.id, on, answer)
         .await?;
     Ok(redirect_with_notice(
         &state,
@@ -654,7 +650,7 @@ pub async fn transfer(
         .map_err(|_| WebError::BadRequest("service de destination invalide".into()))?;
     state
         .store
-        .transfer_correspondence(&actor(&session), item.id, to)
+        .transfer_correspondence(&session.actor(), item.id, to)
         .await?;
     let back = if may_act_on(
         &session,
@@ -691,7 +687,7 @@ pub async fn scope(
     };
     state
         .store
-        .set_correspondence_scope(&actor(&session), item.id, reason)
+        .set_correspondence_scope(&session.actor(), item.id, reason)
         .await?;
     Ok(redirect_with_notice(
         &state,
@@ -871,7 +867,7 @@ pub async fn answer_by_mail(
     };
     state
         .store
-        .answer_by_mail(&actor(&session), item.id, today(), answer, &mail)
+        .answer_by_mail(&session.actor(), item.id, today(), answer, &mail)
         .await?;
     Ok(redirect_with_notice(
         &state,
@@ -952,7 +948,7 @@ pub async fn attach(
         };
         state
             .store
-            .insert_attachment(&actor(&session), item.id, &name, content_type, &data)
+            .insert_attachment(&session.actor(), item.id, &name, content_type, &data)
             .await?;
         saved.push(name);
     }

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{Datelike, NaiveDate, Weekday};
 use minijinja::{Value, context};
-use qep_store::{Actor, Conflict, StoreError};
+use qep_store::{Conflict, StoreError};
 
 use super::{form_status, redirect_with_notice};
 use crate::AppState;
@@ -102,7 +102,7 @@ pub async fn add(
     if !errors.is_empty() {
         return render(&state, &ctx, (start_raw, end_raw), &errors, None).await;
     }
-    let actor = Actor::user(admin.0.user.id, &admin.0.user.email);
+    let actor = admin.0.actor();
     match state.store.add_sampled_week(&actor, start, end).await {
         Ok(()) => Ok(redirect_with_notice(
             &state,
@@ -124,7 +124,7 @@ pub async fn remove(
 ) -> Result<Response, WebError> {
     let start =
         NaiveDate::parse_from_str(data.get("start"), "%Y-%m-%d").map_err(|_| WebError::NotFound)?;
-    let actor = Actor::user(admin.0.user.id, &admin.0.user.email);
+    let actor = admin.0.actor();
     state.store.remove_sampled_week(&actor, start).await?;
     Ok(redirect_with_notice(
         &state,

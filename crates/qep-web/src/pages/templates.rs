@@ -4,7 +4,6 @@
 use axum::extract::State;
 use axum::response::Response;
 use minijinja::{Value, context};
-use qep_store::Actor;
 
 use super::{form_status, redirect_with_notice};
 use crate::AppState;
@@ -105,7 +104,7 @@ pub async fn save(
     if !errors.is_empty() {
         return render(&state, &ctx, Some((key, subject, &body)), &errors).await;
     }
-    let actor = Actor::user(admin.0.user.id, &admin.0.user.email);
+    let actor = admin.0.actor();
     state
         .store
         .save_template(&actor, key, subject, &body)

@@ -8,7 +8,7 @@ use minijinja::{Value, context};
 use qep_core::account::{Email, Role, validate_display_name};
 use qep_core::ids::{ServiceId, UserId};
 use qep_core::time::format_paris;
-use qep_store::{Actor, Conflict, NewUser, StoreError, User, UserUpdate};
+use qep_store::{Conflict, NewUser, StoreError, User, UserUpdate};
 use serde::Serialize;
 
 use super::{SelectOption, form_status, parse_id, service_options};
@@ -190,7 +190,7 @@ pub async fn create(
         password_hash: hash_password_async(password.clone()).await?,
         services,
     };
-    let actor = Actor::user(admin.0.user.id, &admin.0.user.email);
+    let actor = admin.0.actor();
     match state.store.insert_user(&actor, &new).await {
         Ok(_) => {}
         Err(StoreError::Conflict(c @ Conflict::EmailTaken)) => {
@@ -284,7 +284,7 @@ pub async fn update(
     let Some((display_name, role, services)) = common.filter(|_| errors.is_empty()) else {
         return render_user(&state, &ctx, &user, &form, &errors, None).await;
     };
-    let actor = Actor::user(admin.0.user.id, &admin.0.user.email);
+    let actor = admin.0.actor();
     let update = UserUpdate {
         display_name,
         role,
@@ -308,7 +308,7 @@ pub async fn reset_password(
     let user = state.store.get_user(UserId(parse_id(&id)?)).await?;
     let password = generate_password();
     let hash = hash_password_async(password.clone()).await?;
-    let actor = Actor::user(admin.0.user.id, &admin.0.user.email);
+    let actor = admin.0.actor();
     state.store.set_password(&actor, user.id, &hash).await?;
     render_user(
         &state,
