@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use qep_core::indicators::{Cell, Row};
 use qep_core::referentiel;
 use qep_pdf::{BilanInput, Chart, CorrespondenceSummary, PosterFigure, PosterInput, Scope, Texts};
-use qep_store::{CorrespondenceQuery, Store, StoreResult};
+use qep_store::{CorrespondenceQuery, Store, StoreError, StoreResult};
 
 use crate::indicators::{Catalogue, catalogue, results};
 
@@ -36,6 +36,41 @@ pub const TRANSPARENCE: [(&str, &str); 6] = [
         "Score d'effort ressenti pour les démarches en ligne",
     ),
 ];
+
+/// The prefecture's name as documents print it.
+pub async fn prefecture_name(store: &dyn Store) -> StoreResult<String> {
+    Ok(store
+        .find_prefecture()
+        .await?
+        .map_or_else(|| "Préfecture".to_owned(), |p| p.name))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TablesError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("classeur : {0}")]
+    Workbook(String),
+}
+
+/// The year's tables as the prefectures lay them out: an XLSX workbook (`csv: None`) or
+/// CSV (`Some(comma)`: `,` separator, else `;` with a BOM for French Excel). Also returns
+/// how many indicators they hold.
+pub async fn tables(
+    store: &dyn Store,
+    year: i32,
+    csv: Option<bool>,
+) -> Result<(Vec<u8>, usize), TablesError> {
+    let cat = catalogue(store).await?;
+    let res = results(store, &cat, year, None, None).await?;
+    let bytes = match csv {
+        Some(comma) => qep_report::csv(year, &res.sections, comma).into_bytes(),
+        None => qep_report::workbook(&prefecture_name(store).await?, year, &res.sections)
+            .map_err(|e| TablesError::Workbook(e.to_string()))?,
+    };
+    let rows = res.sections.iter().map(|(_, t)| t.rows.len()).sum();
+    Ok((bytes, rows))
+}
 
 const MONTH_LABELS: [&str; 12] = [
     "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.",
@@ -191,7 +226,7 @@ pub async fn bilan_input(
                 },
             )
         }
-        None => ("Préfecture".to_owned(), None, Scope::default()),
+        None => (prefecture_name(store).await?, None, Scope::default()),
     };
     Ok(BilanInput {
         prefecture,
@@ -253,12 +288,8 @@ pub async fn poster_input(
             target: row.as_ref().and_then(|r| r.target).map(|t| t.value),
         });
     }
-    let prefecture = store
-        .find_prefecture()
-        .await?
-        .map_or_else(|| "Préfecture".to_owned(), |p| p.name);
     Ok(PosterInput {
-        prefecture,
+        prefecture: prefecture_name(store).await?,
         year,
         quarter,
         updated_on: today,

@@ -248,26 +248,15 @@ pub async fn export_tables(
         )));
     }
     let store = open(config).await?;
-    let cat = catalogue(&*store).await?;
-    let res = results(&*store, &cat, year, None, None).await?;
-    let prefecture = store
-        .find_prefecture()
-        .await?
-        .map_or_else(|| "Préfecture".to_owned(), |p| p.name);
-    let bytes = match csv {
-        Some(comma) => qep_report::csv(year, &res.sections, comma).into_bytes(),
-        None => qep_report::workbook(&prefecture, year, &res.sections)
-            .map_err(|e| CliError::Runtime(format!("classeur : {e}")))?,
-    };
+    let (bytes, rows) =
+        qep_web::reports::tables(&*store, year, csv)
+            .await
+            .map_err(|e| match e {
+                qep_web::reports::TablesError::Store(e) => e.into(),
+                other => CliError::Runtime(other.to_string()),
+            })?;
     std::fs::write(output, bytes)
         .map_err(|e| CliError::Runtime(format!("{} : {e}", output.display())))?;
-    println!(
-        "{} écrit ({} indicateurs).",
-        output.display(),
-        res.sections
-            .iter()
-            .map(|(_, t)| t.rows.len())
-            .sum::<usize>()
-    );
+    println!("{} écrit ({rows} indicateurs).", output.display());
     Ok(())
 }

@@ -162,30 +162,26 @@ pub async fn tables(
     Query(q): Query<DocQuery>,
 ) -> Result<Response, WebError> {
     let year = super::indicators::default_year(&state, q.annee).await?;
-    let cat = crate::indicators::catalogue(&*state.store).await?;
-    let res = crate::indicators::results(&*state.store, &cat, year, None, None).await?;
-    match q.format.as_deref() {
-        None | Some("xlsx") => {
-            let prefecture = state
-                .store
-                .find_prefecture()
-                .await?
-                .map_or_else(|| "Préfecture".to_owned(), |p| p.name);
-            let bytes =
-                qep_report::workbook(&prefecture, year, &res.sections).map_err(render_failed)?;
-            Ok(file(
-                bytes,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                &format!("indicateurs-{year}.xlsx"),
-            ))
-        }
-        Some("csv") => Ok(file(
-            qep_report::csv(year, &res.sections, false).into_bytes(),
-            "text/csv; charset=utf-8",
-            &format!("indicateurs-{year}.csv"),
-        )),
-        Some(_) => Err(WebError::BadRequest("format : xlsx ou csv".into())),
-    }
+    let (csv, content_type, extension) = match q.format.as_deref() {
+        None | Some("xlsx") => (
+            None,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        ),
+        Some("csv") => (Some(false), "text/csv; charset=utf-8", "csv"),
+        Some(_) => return Err(WebError::BadRequest("format : xlsx ou csv".into())),
+    };
+    let (bytes, _) = crate::reports::tables(&*state.store, year, csv)
+        .await
+        .map_err(|e| match e {
+            crate::reports::TablesError::Store(e) => e.into(),
+            other => render_failed(other),
+        })?;
+    Ok(file(
+        bytes,
+        content_type,
+        &format!("indicateurs-{year}.{extension}"),
+    ))
 }
 
 /// Saves the year's texts (all sections of the form at once).
