@@ -17,10 +17,11 @@ use sha2::{Digest, Sha256};
 
 /// Hex SHA-256 of a file's bytes: the same file imported twice is recognised by it.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A reader that hashes what goes through it, so that a large file is read once for
@@ -40,12 +41,7 @@ impl<R> HashingReader<R> {
 
     /// The hex SHA-256 of the bytes read so far.
     pub fn sha256_hex(&self) -> String {
-        self.hasher
-            .clone()
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        hex(&self.hasher.clone().finalize())
     }
 }
 
