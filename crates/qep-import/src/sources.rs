@@ -282,6 +282,7 @@ impl<'a> RowReader<'a> {
         };
         mapping.check().map_err(bad)?;
         let bindings = mapping.bind(headers).map_err(bad)?;
+        debug_assert_eq!(bindings.len(), crate::mapping::fields(mapping.source).len());
         if mapping.source == FactSource::Social
             && !bindings.iter().any(|(f, b)| {
                 matches!(f.name, "connections" | "impressions" | "engagements")
@@ -311,24 +312,27 @@ impl<'a> RowReader<'a> {
             .any(|(f, b)| f.name == name && *b != Binding::Absent)
     }
 
-    /// Reads one cell; `Ok(None)` for an absent field or an empty optional cell.
-    fn read(&self, line: usize, cells: &[&str], name: &str) -> Result<Option<Value>, CellError> {
-        let Some((field, binding)) = self.bindings.iter().find(|(f, _)| f.name == name) else {
-            return Ok(None);
-        };
-        let (raw, column) = match binding {
+    /// Reads one field of a row; `Ok(None)` for an absent field or an empty optional cell.
+    fn read(
+        &self,
+        line: usize,
+        cells: &[&str],
+        (field, binding): &(Field, Binding),
+    ) -> Result<Option<Value>, CellError> {
+        let raw = match binding {
             Binding::Absent => return Ok(None),
-            Binding::Constant(c) => (c.as_str(), format!("{} (constante)", field.name)),
-            Binding::Column(i) => (
-                cells.get(*i).copied().unwrap_or(""),
-                self.headers.get(*i).cloned().unwrap_or_default(),
-            ),
+            Binding::Constant(c) => c.as_str(),
+            Binding::Column(i) => cells.get(*i).copied().unwrap_or(""),
         };
         let raw = raw.trim();
+        // The column is named only when something is wrong (this runs for every cell).
         let fail = |expected: &str| CellError {
             file: self.file.clone(),
             line,
-            column: column.clone(),
+            column: match binding {
+                Binding::Column(i) => self.headers.get(*i).cloned().unwrap_or_default(),
+                _ => format!("{} (constante)", field.name),
+            },
             problem: format!("« {raw} » : {expected}"),
         };
         if raw.is_empty() {
@@ -399,14 +403,11 @@ impl<'a> RowReader<'a> {
 
     fn row_inner(&mut self, line: usize, cells: &[&str]) -> Result<(), Vec<CellError>> {
         let source = self.mapping.source;
-        let names: Vec<&'static str> = crate::mapping::fields(source)
-            .iter()
-            .map(|f| f.name)
-            .collect();
-        let mut values: Vec<Option<Value>> = Vec::with_capacity(names.len());
+        // One value per binding, in the bindings' (the source's fields') order.
+        let mut values: Vec<Option<Value>> = Vec::with_capacity(self.bindings.len());
         let mut errors = Vec::new();
-        for n in &names {
-            match self.read(line, cells, n) {
+        for b in &self.bindings {
+            match self.read(line, cells, b) {
                 Ok(v) => values.push(v),
                 Err(e) => {
                     errors.push(e);
@@ -417,10 +418,12 @@ impl<'a> RowReader<'a> {
         if !errors.is_empty() {
             return Err(errors);
         }
+        // The bindings follow the source's fields, one each.
+        let fields = crate::mapping::fields(source);
         let get = |n: &str| {
-            names
+            fields
                 .iter()
-                .position(|x| *x == n)
+                .position(|f| f.name == n)
                 .and_then(|i| values[i].as_ref())
         };
         let number = |n: &str| match get(n) {
@@ -431,9 +434,22 @@ impl<'a> RowReader<'a> {
             Some(Value::Text(t)) => Some(t.clone()),
             _ => None,
         };
-        let period = match get("period") {
-            Some(Value::Period(p)) => Some(FactPeriod::Period(*p)),
-            _ => None,
+        // A call's day, or the row's period: both are required fields, so a row
+        // without one has failed above.
+        let period = match (get("started_at"), get("period")) {
+            (Some(Value::Day(d)), _) => FactPeriod::Day(*d),
+            (_, Some(Value::Period(p))) => FactPeriod::Period(*p),
+            _ => return Ok(()),
+        };
+        let key = match source {
+            FactSource::Calls | FactSource::Telephony => {
+                text("line").unwrap_or_else(|| DEFAULT_LINE.into())
+            }
+            FactSource::Titles => text("title").unwrap_or_default(),
+            FactSource::Foreigners => text("kind").unwrap_or_default(),
+            FactSource::Fraud => text("scope").unwrap_or_default(),
+            FactSource::Web => "site".into(),
+            FactSource::Social => text("network").unwrap_or_else(|| "réseaux sociaux".into()),
         };
         let cross = |problem: String| {
             vec![CellError {
@@ -442,41 +458,6 @@ impl<'a> RowReader<'a> {
                 column: String::new(),
                 problem,
             }]
-        };
-        let (period, key) = match source {
-            FactSource::Calls => {
-                let Some(Value::Day(day)) = get("started_at") else {
-                    return Ok(());
-                };
-                (
-                    FactPeriod::Day(*day),
-                    text("line").unwrap_or_else(|| DEFAULT_LINE.into()),
-                )
-            }
-            FactSource::Telephony => (
-                period.unwrap_or(FactPeriod::Day(NaiveDate::MIN)),
-                text("line").unwrap_or_else(|| DEFAULT_LINE.into()),
-            ),
-            FactSource::Titles => (
-                period.unwrap_or(FactPeriod::Day(NaiveDate::MIN)),
-                text("title").unwrap_or_default(),
-            ),
-            FactSource::Foreigners => (
-                period.unwrap_or(FactPeriod::Day(NaiveDate::MIN)),
-                text("kind").unwrap_or_default(),
-            ),
-            FactSource::Fraud => (
-                period.unwrap_or(FactPeriod::Day(NaiveDate::MIN)),
-                text("scope").unwrap_or_default(),
-            ),
-            FactSource::Web => (
-                period.unwrap_or(FactPeriod::Day(NaiveDate::MIN)),
-                "site".into(),
-            ),
-            FactSource::Social => (
-                period.unwrap_or(FactPeriod::Day(NaiveDate::MIN)),
-                text("network").unwrap_or_else(|| "réseaux sociaux".into()),
-            ),
         };
         // Checks across cells.
         match source {
