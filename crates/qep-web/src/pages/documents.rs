@@ -5,7 +5,7 @@
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
+use chrono::{Datelike, Utc};
 use minijinja::context;
 use qep_core::indicators::Period;
 use serde::Deserialize;
@@ -74,10 +74,12 @@ pub async fn index(
             .collect(),
         None => Vec::new(),
     };
-    let quarter = Period::of_month(today());
+    // This quarter, offered for the poster.
+    let today = today();
+    let quarter = format!("{}-Q{}", today.year(), Period::quarter_of(today.month()));
     let view = context! {
         year => year,
-        quarter => match quarter { Period::Month { year, month } => format!("{year}-Q{}", Period::quarter_of(month)), other => other.to_string() },
+        quarter => quarter,
         admin => user.user.role == qep_core::account::Role::Admin,
         introduction => texts.introduction.unwrap_or_default(),
         conclusion => texts.conclusion.unwrap_or_default(),
