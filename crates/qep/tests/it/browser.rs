@@ -79,9 +79,9 @@ async fn violations(client: &fantoccini::Client, axe: &str) -> Vec<Value> {
 }
 
 /// A real server with the demo prefecture, a chromedriver and a WebDriver session.
-struct Browser {
-    client: fantoccini::Client,
-    base: String,
+pub(crate) struct Browser {
+    pub(crate) client: fantoccini::Client,
+    pub(crate) base: String,
     axe: String,
     stop: tokio::sync::oneshot::Sender<()>,
     server: tokio::task::JoinHandle<anyhow::Result<()>>,
@@ -92,7 +92,7 @@ struct Browser {
 
 impl Browser {
     /// `None` outside CI when chromedriver is missing.
-    async fn start() -> Option<Browser> {
+    pub(crate) async fn start() -> Option<Browser> {
         Self::start_with(qep_web::mail::MailConfig::default()).await
     }
 
@@ -163,11 +163,11 @@ impl Browser {
         })
     }
 
-    async fn violations(&self) -> Vec<Value> {
+    pub(crate) async fn violations(&self) -> Vec<Value> {
         violations(&self.client, &self.axe).await
     }
 
-    async fn wait_for_path(&self, path: &str) {
+    pub(crate) async fn wait_for_path(&self, path: &str) {
         let deadline = Instant::now() + Duration::from_secs(10);
         while self.client.current_url().await.expect("url").path() != path {
             assert!(
@@ -178,7 +178,7 @@ impl Browser {
         }
     }
 
-    async fn finish(self) {
+    pub(crate) async fn finish(self) {
         let _ = self.client.close().await;
         let _ = self.stop.send(());
         let _ = self.server.await;

@@ -399,108 +399,21 @@ async fn only_the_quality_lead_imports_and_every_post_needs_its_token() {
 /// outside CI.
 #[tokio::test]
 async fn the_import_pages_pass_axe_in_a_browser() {
-    use fantoccini::{ClientBuilder, Locator};
-    use serde_json::{Value, json};
-    use std::process::{Command, Stdio};
+    use fantoccini::Locator;
+    use serde_json::Value;
     use std::time::{Duration, Instant};
 
-    const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-    if !std::path::Path::new(CHROMEDRIVER).exists() {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI must install chromium-driver"
-        );
-        eprintln!("skipped: {CHROMEDRIVER} is not installed");
+    let Some(b) = crate::browser::Browser::start().await else {
         return;
-    }
-    let axe = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../qep-web/assets/node_modules/axe-core/axe.min.js"),
-    )
-    .expect("axe-core (npm ci in crates/qep-web/assets)");
-    let db = qep_store_sqlite::testdb::TempDbPath::new();
-    let store = std::sync::Arc::new(
-        qep_store_sqlite::SqliteStore::open(&db.0, true)
-            .await
-            .expect("open"),
-    );
-    qep::demo::seed(&*store).await.expect("seed");
-    let definition = format!(
-        "name = \"autocom-axe\"\n{}",
-        include_str!("../../demo/imports/autocom.toml")
-    );
-    qep_import::mapping::Mapping::from_toml(&definition).expect("mapping");
-    qep_store::Store::save_mapping(
-        &*store,
-        &qep_store::Actor::cli(),
-        "autocom-axe",
-        "calls",
-        &definition,
-    )
-    .await
-    .expect("save mapping");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(qep::serve(
-        store,
-        qep_web::WebConfig::default(),
-        qep_web::mail::MailConfig::default(),
-        listener,
-        async {
-            let _ = stopped.await;
-        },
-    ));
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port");
-    let mut driver = Command::new(CHROMEDRIVER)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start chromedriver");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
-        assert!(Instant::now() < deadline, "chromedriver did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let dir = std::env::temp_dir().join(format!("qep-imports-axe-{}-{port}", std::process::id()));
+    };
+    let dir = std::env::temp_dir().join(format!("qep-imports-axe-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let sample = dir.join(CALL_LOG_NAME);
     std::fs::write(&sample, call_log()).expect("sample");
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": "/usr/bin/chromium",
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--no-first-run", "--disable-background-networking", "--window-size=1280,900",
-                     format!("--user-data-dir={}", dir.join("profile").display())]
-        }),
-    );
-    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{port}"))
-        .await
-        .expect("webdriver session");
-    const RUN_AXE: &str = r#"
-const done = arguments[arguments.length - 1];
-axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } })
-  .then(r => done(r.violations.map(v => ({ id: v.id, help: v.help,
-      nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ')) }))))
-  .catch(e => done([{ id: 'axe-error', help: String(e) }]));
-"#;
-    let check = async |page: &str, all: &mut Vec<(String, Value)>| {
-        client.execute(&axe, vec![]).await.expect("inject axe");
-        let found = client.execute_async(RUN_AXE, vec![]).await.expect("axe");
-        if found.as_array().is_some_and(|v| !v.is_empty()) {
+    let (client, base) = (&b.client, &b.base);
+    let check = async |page: &str, all: &mut Vec<(String, Vec<Value>)>| {
+        let found = b.violations().await;
+        if !found.is_empty() {
             all.push((page.to_owned(), found));
         }
     };
@@ -526,7 +439,7 @@ axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag2
             .click()
             .await
             .expect("log in");
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        b.wait_for_path("/tableau-de-bord").await;
         client
             .goto(&format!("{base}/administration/imports"))
             .await
@@ -568,11 +481,12 @@ axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag2
             .await
             .expect("mappings");
         check("mappings", &mut all).await;
+        // The demo saves the switch's mapping as `autocom`.
         client
-            .goto(&format!("{preview}?modele=autocom-axe"))
+            .goto(&format!("{preview}?modele=autocom"))
             .await
             .expect("preview with a fitting mapping");
-        check("preview (autocom-axe)", &mut all).await;
+        check("preview (autocom)", &mut all).await;
         client
             .find(Locator::XPath("//button[contains(., \"Lancer l'import\")]"))
             .await
@@ -597,11 +511,7 @@ axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag2
         all
     }
     .await;
-    let _ = client.close().await;
-    let _ = stop.send(());
-    let _ = server.await;
-    let _ = driver.kill();
-    let _ = driver.wait();
+    b.finish().await;
     let _ = std::fs::remove_dir_all(&dir);
     assert!(result.is_empty(), "axe violations: {result:#?}");
 }
