@@ -196,7 +196,7 @@ pub async fn results(
     site: Option<SiteId>,
     as_of: Option<chrono::NaiveDate>,
 ) -> StoreResult<Results> {
-    let today = qep_core::time::to_paris(Utc::now()).date();
+    let today = crate::today();
     let as_of_day = as_of.unwrap_or(today);
     let register = RegisterData::load(store, year, site, as_of_day).await?;
     let current = with_facts(store, year, site).await?;

@@ -15,6 +15,11 @@ pub mod render;
 pub mod reports;
 pub mod routes;
 
+/// Today in Paris: the day deadlines are reckoned from and documents are dated.
+pub fn today() -> chrono::NaiveDate {
+    qep_core::time::to_paris(chrono::Utc::now()).date()
+}
+
 use std::sync::Arc;
 use std::time::Duration;
 

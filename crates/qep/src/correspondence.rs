@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use chrono::{Datelike as _, NaiveDate, NaiveDateTime, Timelike as _, Utc};
+use chrono::{Datelike as _, NaiveDate, NaiveDateTime, Timelike as _};
 use qep_core::calendar::{Territory, WorkingCalendar};
 use qep_core::ids::{ServiceId, SiteId};
 use qep_core::prefecture::{Service, Site};
@@ -23,10 +23,7 @@ use crate::config::Config;
 use crate::db::DatabaseUrl;
 use crate::error::{CliError, CliResult};
 
-/// Today in Paris.
-pub fn today() -> NaiveDate {
-    qep_core::time::to_paris(Utc::now()).date()
-}
+pub use qep_web::today;
 
 /// What the register needs of the prefecture: its sites and services (to resolve names),
 /// each site's working-day calendar as of today, and the module 4 letter deadline.

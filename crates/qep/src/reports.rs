@@ -10,10 +10,6 @@ use crate::config::Config;
 use crate::db::DatabaseUrl;
 use crate::error::{CliError, CliResult};
 
-fn today() -> chrono::NaiveDate {
-    qep_core::time::to_paris(chrono::Utc::now()).date()
-}
-
 fn write(output: &Path, bytes: &[u8]) -> CliResult {
     std::fs::write(output, bytes)
         .map_err(|e| CliError::Runtime(format!("{} : {e}", output.display())))?;
@@ -85,7 +81,7 @@ pub async fn bilan(
             .save_report_texts(&Actor::cli(), year, &sections)
             .await?;
     }
-    let input = qep_web::reports::bilan_input(&*store, year, author, today()).await?;
+    let input = qep_web::reports::bilan_input(&*store, year, author, qep_web::today()).await?;
     let bytes = tokio::task::spawn_blocking(move || {
         if docx {
             qep_pdf::bilan_docx(&input)
@@ -106,7 +102,7 @@ pub async fn transparence(config: &Config, quarter: &str, output: &Path, a3: boo
         )));
     };
     let store: std::sync::Arc<dyn Store> = DatabaseUrl::parse(&config.database_url)?.open().await?;
-    let input = qep_web::reports::poster_input(&*store, year, quarter, today()).await?;
+    let input = qep_web::reports::poster_input(&*store, year, quarter, qep_web::today()).await?;
     let size = if a3 {
         qep_pdf::PaperSize::A3
     } else {

@@ -4,7 +4,7 @@
 
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate};
 use minijinja::{Value, context};
 use qep_core::calendar::{
     CalendarSettings, Closure, DEFAULT_SPAN_END, DEFAULT_SPAN_START, ExtraHoliday, HolidayKind,
@@ -12,7 +12,6 @@ use qep_core::calendar::{
 };
 use qep_core::ids::SiteId;
 use qep_core::prefecture::Site;
-use qep_core::time::to_paris;
 use qep_store::{CalendarEntry, HolidaySetting};
 use serde::Deserialize;
 
@@ -51,10 +50,6 @@ fn french_date(d: NaiveDate) -> String {
         MONTHS[d.month0() as usize],
         d.year()
     )
-}
-
-fn today() -> NaiveDate {
-    to_paris(Utc::now()).date()
 }
 
 #[derive(Deserialize)]
@@ -98,7 +93,7 @@ async fn render(
 ) -> Result<Response, WebError> {
     let (site, territory) = site_and_territory(state, id).await?;
     let stored = state.store.site_calendar(site.id).await?;
-    let current: CalendarSettings = stored.settings().as_of(today());
+    let current: CalendarSettings = stored.settings().as_of(crate::today());
     let calendar = WorkingCalendar::new(territory, &current);
     let year = year.clamp(DEFAULT_SPAN_START.year(), DEFAULT_SPAN_END.year());
 
@@ -247,7 +242,7 @@ pub async fn show(
     Query(q): Query<YearQuery>,
 ) -> Result<Response, WebError> {
     let id = parse_id(&id)?;
-    let year = q.annee.unwrap_or_else(|| today().year());
+    let year = q.annee.unwrap_or_else(|| crate::today().year());
     render(
         &state,
         &ctx,
@@ -314,7 +309,7 @@ pub async fn add_closure(
     let closure = match (start, end) {
         (Some(s), Some(e)) if errors.is_empty() => errors.check(
             "closure-end",
-            Closure::range(s, e, forms.reason.clone(), today()),
+            Closure::range(s, e, forms.reason.clone(), crate::today()),
         ),
         _ => None,
     };
@@ -323,7 +318,7 @@ pub async fn add_closure(
             &state,
             &ctx,
             id,
-            start.map_or_else(|| today().year(), |d| d.year()),
+            start.map_or_else(|| crate::today().year(), |d| d.year()),
             &forms,
             &errors,
         )
@@ -368,13 +363,13 @@ pub async fn add_holiday(
                 HolidaySetting::Worked(WorkedHoliday::every_year(
                     k,
                     forms.holiday_reason.clone(),
-                    today(),
+                    crate::today(),
                 ))
             }),
         Some(("extra", h)) => HolidayKind::parse(h)
             .ok()
             .filter(|k| territory.optional_holiday_kinds().contains(k))
-            .map(|k| HolidaySetting::Extra(ExtraHoliday::every_year(k, today()))),
+            .map(|k| HolidaySetting::Extra(ExtraHoliday::every_year(k, crate::today()))),
         _ => None,
     };
     if setting.is_none() {
@@ -382,7 +377,7 @@ pub async fn add_holiday(
     }
     check_reason(&mut errors, "holiday-reason", &forms.holiday_reason, false);
     let Some(setting) = setting.filter(|_| errors.is_empty()) else {
-        return render(&state, &ctx, id, today().year(), &forms, &errors).await;
+        return render(&state, &ctx, id, crate::today().year(), &forms, &errors).await;
     };
     let actor = admin.0.actor();
     state
@@ -412,7 +407,7 @@ pub async fn withdraw(
     let actor = admin.0.actor();
     state
         .store
-        .withdraw_calendar_entry(&actor, SiteId(id), entry, today())
+        .withdraw_calendar_entry(&actor, SiteId(id), entry, crate::today())
         .await?;
     Ok(redirect_with_notice(
         &state,

@@ -5,7 +5,7 @@
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{Datelike, Utc};
+use chrono::Datelike;
 use minijinja::context;
 use qep_core::indicators::Period;
 use serde::Deserialize;
@@ -26,10 +26,6 @@ pub struct DocQuery {
     annee: Option<i32>,
     trimestre: Option<String>,
     format: Option<String>,
-}
-
-fn today() -> chrono::NaiveDate {
-    qep_core::time::to_paris(Utc::now()).date()
 }
 
 fn file(bytes: Vec<u8>, content_type: &'static str, name: &str) -> Response {
@@ -75,7 +71,7 @@ pub async fn index(
         None => Vec::new(),
     };
     // This quarter, offered for the poster.
-    let today = today();
+    let today = crate::today();
     let quarter = format!("{}-Q{}", today.year(), Period::quarter_of(today.month()));
     let view = context! {
         year => year,
@@ -104,7 +100,8 @@ pub async fn bilan(
         Some(_) => return Err(WebError::BadRequest("format : pdf ou docx".into())),
     };
     let input =
-        crate::reports::bilan_input(&*state.store, year, &user.user.display_name, today()).await?;
+        crate::reports::bilan_input(&*state.store, year, &user.user.display_name, crate::today())
+            .await?;
     let bytes = tokio::task::spawn_blocking(move || {
         if docx {
             qep_pdf::bilan_docx(&input)
@@ -146,7 +143,7 @@ pub async fn poster(
         Some("a3") => qep_pdf::PaperSize::A3,
         Some(_) => return Err(WebError::BadRequest("format : a4 ou a3".into())),
     };
-    let input = crate::reports::poster_input(&*state.store, year, quarter, today()).await?;
+    let input = crate::reports::poster_input(&*state.store, year, quarter, crate::today()).await?;
     let bytes = tokio::task::spawn_blocking(move || qep_pdf::transparence(&input, size))
         .await
         .map_err(render_failed)?

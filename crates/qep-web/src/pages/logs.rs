@@ -6,7 +6,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate};
 use minijinja::{Value, context};
 use qep_core::account::Role;
 use qep_core::ids::{ServiceId, SiteId};
@@ -21,10 +21,6 @@ use crate::error::WebError;
 use crate::form::{FieldErrors, FormData};
 use crate::render::{RequestContext, page, ser};
 use crate::routes;
-
-fn today() -> NaiveDate {
-    qep_core::time::to_paris(Utc::now()).date()
-}
 
 fn require_access(s: &SessionUser) -> Result<(), WebError> {
     if s.user.role == Role::Viewer {
@@ -155,7 +151,7 @@ async fn render(
             .list_log_entries(
                 Some(register),
                 NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or(from),
-                today(),
+                crate::today(),
             )
             .await?;
         let mut latest: Vec<&qep_store::StoredLogEntry> = Vec::new();
@@ -168,7 +164,7 @@ async fn render(
                 None => latest.push(e),
             }
         }
-        let horizon = today() + chrono::Duration::days(90);
+        let horizon = crate::today() + chrono::Duration::days(90);
         latest
             .into_iter()
             .filter_map(|e| qep_core::registers::log::renewal_due(&e.entry).map(|due| (e, due)))
@@ -179,7 +175,7 @@ async fn render(
                     training => e.entry.category.clone(),
                     commitment => e.entry.commitment,
                     due => date_text(Some(due)),
-                    overdue => due < today(),
+                    overdue => due < crate::today(),
                 }
             })
             .collect()
@@ -248,9 +244,9 @@ pub async fn list(
     let year = q
         .annee
         .filter(|y| (1990..=2100).contains(y))
-        .unwrap_or_else(|| today().year());
+        .unwrap_or_else(|| crate::today().year());
     let form = EntryForm {
-        started_on: today().to_string(),
+        started_on: crate::today().to_string(),
         ..Default::default()
     };
     render(&state, &ctx, register, year, &form, &FieldErrors::default()).await
@@ -262,7 +258,7 @@ fn optional_date(raw: &str, field: &'static str, errors: &mut FieldErrors) -> Op
     }
     let d = NaiveDate::parse_from_str(raw, "%Y-%m-%d")
         .ok()
-        .filter(|d| *d <= today());
+        .filter(|d| *d <= crate::today());
     if d.is_none() {
         errors.add(field, "Date invalide (au plus tard aujourd'hui).");
     }
@@ -303,7 +299,7 @@ pub async fn add(
     }
     let started_on = NaiveDate::parse_from_str(&form.started_on, "%Y-%m-%d")
         .ok()
-        .filter(|d| *d <= today());
+        .filter(|d| *d <= crate::today());
     if started_on.is_none() {
         errors.add(
             "log-started-on",
@@ -355,7 +351,15 @@ pub async fn add(
         }
     }
     let (Some(site), Some(started_on)) = (site, started_on) else {
-        return render(&state, &ctx, register, today().year(), &form, &errors).await;
+        return render(
+            &state,
+            &ctx,
+            register,
+            crate::today().year(),
+            &form,
+            &errors,
+        )
+        .await;
     };
     let entry = LogEntry {
         register,

@@ -28,10 +28,6 @@ use crate::routes;
 
 const FIELD_MAX: usize = 300;
 
-fn today() -> NaiveDate {
-    qep_core::time::to_paris(Utc::now()).date()
-}
-
 /// Agents work on their services' items; the quality lead on all; viewers on none.
 fn require_register_access(s: &SessionUser) -> Result<(), WebError> {
     match s.user.role {
@@ -59,7 +55,7 @@ async fn site_calendar(state: &AppState, site: SiteId) -> Result<WorkingCalendar
         .site_calendar(site)
         .await?
         .settings()
-        .as_of(today());
+        .as_of(crate::today());
     Ok(WorkingCalendar::new(territory, &settings))
 }
 
@@ -116,7 +112,7 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> Result<Response, WebError> {
     require_register_access(&session)?;
-    let today = today();
+    let today = crate::today();
     let view_name = q.vue.as_deref().unwrap_or("a-traiter");
     let services =
         (session.user.role.is_limited_to_own_services()).then(|| session.user.services.clone());
@@ -338,7 +334,9 @@ async fn register_item(
     }
     let received_on = NaiveDate::parse_from_str(&form.received_on, "%Y-%m-%d")
         .ok()
-        .filter(|d| *d <= today() && *d >= NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or(*d));
+        .filter(|d| {
+            *d <= crate::today() && *d >= NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or(*d)
+        });
     if received_on.is_none() {
         errors.add(
             "item-received-on",
@@ -537,7 +535,7 @@ pub async fn show(
     let (draft_subject, draft_body) = answer_draft(&state, &item, answer_key).await?;
     let services = state.store.list_services().await?;
     let sites = state.store.list_sites().await?;
-    let today = today();
+    let today = crate::today();
     let calendar = site_calendar(&state, item.site).await?;
     let response_days = item
         .answered_on
@@ -617,7 +615,7 @@ pub async fn answer(
     let item = item_for(&state, &session, &id).await?;
     let on = NaiveDate::parse_from_str(data.get("answered_on").trim(), "%Y-%m-%d")
         .ok()
-        .filter(|d| *d >= item.received_on && *d <= today())
+        .filter(|d| *d >= item.received_on && *d <= crate::today())
         .ok_or_else(|| {
             WebError::BadRequest(
                 "date de réponse invalide : entre la réception et aujourd'hui".into(),
@@ -724,7 +722,7 @@ async fn render_fast(
         .store
         .list_correspondence(&CorrespondenceQuery {
             services: session.user.role.is_limited_to_own_services().then(|| session.user.services.clone()),
-            received_from: today().checked_sub_signed(chrono::Duration::days(31)),
+            received_from: crate::today().checked_sub_signed(chrono::Duration::days(31)),
             limit: 500,
             ..Default::default()
         })
@@ -776,7 +774,7 @@ pub async fn fast_form(
             .service
             .or_else(|| session.user.services.first().map(ToString::to_string))
             .unwrap_or_default(),
-        received_on: q.date.unwrap_or_else(|| today().to_string()),
+        received_on: q.date.unwrap_or_else(|| crate::today().to_string()),
         received_time: String::new(),
         requester_name: String::new(),
         requester_email: String::new(),
@@ -867,7 +865,7 @@ pub async fn answer_by_mail(
     };
     state
         .store
-        .answer_by_mail(&session.actor(), item.id, today(), answer, &mail)
+        .answer_by_mail(&session.actor(), item.id, crate::today(), answer, &mail)
         .await?;
     Ok(redirect_with_notice(
         &state,
