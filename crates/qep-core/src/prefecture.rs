@@ -338,6 +338,16 @@ pub struct Site {
     pub address: String,
 }
 
+/// The prefecture's main site: the first site of kind « préfecture », else the first site
+/// (sites are listed in creation order). Web-form messages arrive there, and its calendar
+/// dates what is prefecture-wide (the morning digest's next working day).
+pub fn main_site(sites: &[Site]) -> Option<&Site> {
+    sites
+        .iter()
+        .find(|s| s.kind == SiteKind::Prefecture)
+        .or_else(|| sites.first())
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SiteDraft {
     pub name: String,

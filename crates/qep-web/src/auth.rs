@@ -11,7 +11,6 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -38,41 +37,6 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 
 // ---------------------------------------------------------------------------------------
 // Passwords and tokens
-
-/// An argon2id PHC string. Deliberately slow: call it off the async threads.
-pub fn hash_password(password: &str) -> Result<String, WebError> {
-    Argon2::default()
-        .hash_password(password.as_bytes())
-        .map(|h| h.to_string())
-        .map_err(|e| WebError::Internal(format!("argon2: {e}")))
-}
-
-pub fn verify_password(password: &str, phc: &str) -> bool {
-    Argon2::default()
-        .verify_password(password.as_bytes(), phc)
-        .is_ok()
-}
-
-pub async fn hash_password_async(password: String) -> Result<String, WebError> {
-    tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))?
-}
-
-/// A password for a new account, shown once: 20 characters from an alphabet without
-/// look-alikes (about 110 bits).
-pub fn generate_password() -> String {
-    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut rng = rand::rng();
-    let chars: Vec<char> = (0..20)
-        .map(|_| ALPHABET[(rng.next_u32() as usize) % ALPHABET.len()] as char)
-        .collect();
-    chars
-        .chunks(5)
-        .map(|c| c.iter().collect::<String>())
-        .collect::<Vec<_>>()
-        .join("-")
-}
 
 /// 256 random bits, URL-safe.
 pub fn random_token() -> String {
@@ -403,23 +367,6 @@ impl Throttle {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn passwords_hash_and_verify() {
-        let h = hash_password("correct horse battery").expect("hash");
-        assert!(h.starts_with("$argon2id$"));
-        assert!(verify_password("correct horse battery", &h));
-        assert!(!verify_password("wrong horse battery", &h));
-        assert!(!verify_password("x", "not a phc string"));
-    }
-
-    #[test]
-    fn generated_passwords_are_long_and_differ() {
-        let (a, b) = (generate_password(), generate_password());
-        assert_eq!(a.len(), 23);
-        assert_ne!(a, b);
-        assert!(qep_core::account::validate_password(&a).is_ok());
-    }
 
     #[test]
     fn tokens_are_random_and_hashed() {

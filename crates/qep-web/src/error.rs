@@ -45,6 +45,12 @@ impl From<StoreError> for WebError {
     }
 }
 
+impl From<qep_app::accounts::PasswordError> for WebError {
+    fn from(e: qep_app::accounts::PasswordError) -> Self {
+        WebError::Internal(e.to_string())
+    }
+}
+
 impl From<minijinja::Error> for WebError {
     fn from(e: minijinja::Error) -> Self {
         WebError::Internal(format!("gabarit : {e:#}"))

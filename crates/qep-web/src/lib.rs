@@ -8,17 +8,9 @@ pub mod assets;
 pub mod auth;
 pub mod error;
 pub mod form;
-pub mod indicators;
-pub mod mail;
 mod pages;
 pub mod render;
-pub mod reports;
 pub mod routes;
-
-/// Today in Paris: the day deadlines are reckoned from and documents are dated.
-pub fn today() -> chrono::NaiveDate {
-    qep_core::time::to_paris(chrono::Utc::now()).date()
-}
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -64,6 +56,8 @@ impl Default for WebConfig {
 }
 
 pub struct Inner {
+    /// The use cases' context (store, clock, calendars); `store` is its store.
+    pub app: qep_app::Ctx,
     pub store: Arc<dyn Store>,
     pub config: WebConfig,
     pub templates: Templates,
@@ -85,11 +79,12 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, config: WebConfig) -> anyhow::Result<AppState> {
+    pub fn new(app: qep_app::Ctx, config: WebConfig) -> anyhow::Result<AppState> {
         let throttle = Throttle::new(config.login_max_failures, config.login_window);
         let contact_throttle = Throttle::new(config.contact_per_hour, Duration::from_secs(3600));
         Ok(AppState(Arc::new(Inner {
-            store,
+            store: app.store.clone(),
+            app,
             templates: Templates::load()?,
             throttle,
             contact_throttle,

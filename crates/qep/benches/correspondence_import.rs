@@ -174,8 +174,9 @@ fn run_qep(db: &Path, args: &[&str]) -> Duration {
 
 async fn bench(rows: usize) {
     let db = TempDbPath::new();
-    let store = prepared(&db.0).await;
-    let today = qep::correspondence::today();
+    let store = std::sync::Arc::new(prepared(&db.0).await);
+    let ctx = qep_app::Ctx::new(store.clone());
+    let today = ctx.today();
 
     let t = Instant::now();
     let csv = generate(rows);
@@ -193,14 +194,18 @@ async fn bench(rows: usize) {
 
     let total = Instant::now();
     let t = Instant::now();
-    let register = Register::load(&store, today).await.expect("register");
+    let register = Register::load(&ctx, today).await.expect("register");
     let loaded = t.elapsed();
     let t = Instant::now();
     let bytes = std::fs::read(&file).expect("read");
     let items = register.check(&name, &bytes, today).expect("valid file");
     let parsed = t.elapsed();
     let t = Instant::now();
-    let new = register.with_due_dates(&name, &items).expect("due dates");
+    let rules = qep_app::registers::Rules::load(&ctx).await.expect("rules");
+    let new = qep_app::registers::prepare(&ctx, &rules, &qep::correspondence::arrivals(&items))
+        .await
+        .expect("store")
+        .expect("due dates");
     let due = t.elapsed();
     let t = Instant::now();
     let added = store

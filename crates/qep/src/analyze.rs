@@ -334,7 +334,8 @@ impl Acc for EmailAcc<'_> {
             let delay = cal
                 .working_days_between(received_on, a)
                 .map_err(|e| format!("replied_at : {e}"))?;
-            (1, u64::from(delay <= ctx.deadline), u64::from(delay))
+            let within = qep_core::registers::deadline::is_on_time(delay, ctx.deadline);
+            (1, u64::from(within), u64::from(delay))
         };
         let c = self.channel(channel)?;
         let key = (p as u32) << 24 | (month as u32) << 8 | c;

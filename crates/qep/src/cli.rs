@@ -438,7 +438,7 @@ async fn run(cli: Cli) -> CliResult {
             init_logging(&config);
             let url = DatabaseUrl::parse(&config.database_url)?;
             let store = url.open().await?;
-            let created = demo::seed(&*store).await?;
+            let created = demo::seed(&qep_app::Ctx::new(store.clone())).await?;
             let listener = bind(config.listen).await?;
             let addr = listener.local_addr()?;
             println!(
@@ -659,7 +659,14 @@ async fn serve_until_signal(
         let _ = ctrl_c.await;
         tracing::info!("shutting down");
     };
-    crate::serve(store, config.web(), config.mail(), listener, shutdown).await?;
+    crate::serve(
+        qep_app::Ctx::new(store),
+        config.web(),
+        config.mail(),
+        listener,
+        shutdown,
+    )
+    .await?;
     Ok(())
 }
 
@@ -711,9 +718,9 @@ async fn add_user(config: &Config, args: &UserAddArgs) -> CliResult {
                 .map_err(|e| input(&format!("mot de passe lu sur l'entrée standard : {e}")))?;
             (p, false)
         }
-        None => (qep_web::auth::generate_password(), true),
+        None => (qep_app::accounts::generate_password(), true),
     };
-    let hash = qep_web::auth::hash_password_async(password.clone())
+    let hash = qep_app::accounts::hash_password_async(password.clone())
         .await
         .map_err(|e| CliError::Runtime(e.to_string()))?;
     let user = NewUser {

@@ -94,8 +94,8 @@ impl Config {
         }
     }
 
-    pub fn mail(&self) -> qep_web::mail::MailConfig {
-        qep_web::mail::MailConfig {
+    pub fn mail(&self) -> qep_app::mail::MailConfig {
+        qep_app::mail::MailConfig {
             smtp_url: self.smtp_url.clone(),
             from: self.mail_from.clone(),
             poll_interval: Duration::from_secs(self.outbox_interval_seconds),

@@ -11,19 +11,17 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{Datelike as _, NaiveDate, NaiveDateTime, Timelike as _};
-use qep_core::calendar::{Territory, WorkingCalendar};
+use qep_app::registers::Arrival;
+use qep_core::calendar::WorkingCalendar;
 use qep_core::ids::{ServiceId, SiteId};
 use qep_core::prefecture::{Service, Site};
-use qep_core::referentiel;
-use qep_core::registers::correspondence::deadline_days;
+use qep_core::registers::deadline::{self, ItemState};
 use qep_import::correspondence::{self as import, ParsedItem};
-use qep_store::{Actor, Correspondence, CorrespondenceQuery, NewCorrespondence, Store};
+use qep_store::{Actor, Correspondence, CorrespondenceQuery, Store};
 
 use crate::config::Config;
 use crate::db::DatabaseUrl;
 use crate::error::{CliError, CliResult};
-
-pub use qep_web::today;
 
 /// What the register needs of the prefecture: its sites and services (to resolve names),
 /// each site's working-day calendar as of today, and the module 4 letter deadline.
@@ -32,32 +30,25 @@ pub struct Register {
     services: Vec<Service>,
     site_keys: HashMap<String, SiteId>,
     service_keys: HashMap<String, ServiceId>,
-    calendars: HashMap<SiteId, WorkingCalendar>,
-    letter_days: u32,
+    calendars: HashMap<SiteId, Arc<WorkingCalendar>>,
 }
 
 impl Register {
     /// `today` decides which calendar settings apply (those recorded by then, not withdrawn).
-    pub async fn load(store: &dyn Store, today: NaiveDate) -> CliResult<Register> {
-        let prefecture = store.find_prefecture().await?.ok_or_else(|| {
+    pub async fn load(ctx: &qep_app::Ctx, today: NaiveDate) -> CliResult<Register> {
+        let store = ctx.store();
+        store.find_prefecture().await?.ok_or_else(|| {
             CliError::Input(
                 "la base ne contient aucune préfecture : lancez d'abord « qep init --name … --department … »"
                     .into(),
             )
         })?;
-        let territory = Territory::of(prefecture.department);
-        // Module 4 letters: the deadline of the référentiel version in force (as the web does).
-        let letter_days = referentiel::find(&prefecture.scope.referentiel)
-            .and_then(|r| r.indicator("m4.letter.on_time"))
-            .and_then(|d| d.deadline_working_days)
-            .unwrap_or(15);
         let sites = store.list_sites().await?;
         let services = store.list_services().await?;
-        let mut calendars = HashMap::new();
-        for site in &sites {
-            let settings = store.site_calendar(site.id).await?.settings().as_of(today);
-            calendars.insert(site.id, WorkingCalendar::new(territory, &settings));
-        }
+        let calendars = ctx
+            .calendars
+            .sites(store, sites.iter().map(|s| s.id), today)
+            .await?;
         let mut site_keys = HashMap::new();
         for s in &sites {
             site_keys.insert(s.id.to_string(), s.id);
@@ -77,13 +68,13 @@ impl Register {
             site_keys,
             service_keys,
             calendars,
-            letter_days,
         })
     }
 
     fn calendar(&self, site: SiteId) -> CliResult<&WorkingCalendar> {
         self.calendars
             .get(&site)
+            .map(|c| &**c)
             .ok_or_else(|| CliError::Runtime(format!("site {site} sans calendrier")))
     }
 
@@ -155,43 +146,30 @@ impl Register {
         import::parse(&table, &ctx)
             .map_err(|errors| errors.iter().map(ToString::to_string).collect())
     }
+}
 
-    /// The items with their deadline and due date, computed with their site's calendar.
-    pub fn with_due_dates(
-        &self,
-        file: &str,
-        items: &[ParsedItem],
-    ) -> CliResult<Vec<NewCorrespondence>> {
-        items
-            .iter()
-            .map(|item| {
-                let days = deadline_days(item.channel, item.kind, self.letter_days);
-                let due_on = self
-                    .calendar(item.site)?
-                    .due_date(item.received_on, days)
-                    .map_err(|e| CliError::Input(format!("{file}, ligne {} : {e}", item.line)))?;
-                Ok(NewCorrespondence {
-                    reference: Some(item.reference.clone()),
-                    channel: item.channel,
-                    kind: item.kind,
-                    site: item.site,
-                    service: item.service,
-                    received_at: item.received_at,
-                    received_on: item.received_on,
-                    deadline_days: days,
-                    due_on,
-                    requester_name: item.requester_name.clone(),
-                    requester_email: item.requester_email.clone(),
-                    requester_address: item.requester_address.clone(),
-                    subject: item.subject.clone(),
-                    in_scope: item.in_scope,
-                    out_of_scope: item.out_of_scope,
-                    answered_on: item.answered_on,
-                    answer: item.answer,
-                })
-            })
-            .collect()
-    }
+/// The parsed items as the register receives them.
+pub fn arrivals(items: &[ParsedItem]) -> Vec<Arrival> {
+    items
+        .iter()
+        .map(|item| Arrival {
+            reference: Some(item.reference.clone()),
+            channel: item.channel,
+            kind: item.kind,
+            site: item.site,
+            service: item.service,
+            received_at: item.received_at,
+            received_on: Some(item.received_on),
+            requester_name: item.requester_name.clone(),
+            requester_email: item.requester_email.clone(),
+            requester_address: item.requester_address.clone(),
+            subject: item.subject.clone(),
+            in_scope: item.in_scope,
+            out_of_scope: item.out_of_scope,
+            answered_on: item.answered_on,
+            answer: item.answer,
+        })
+        .collect()
 }
 
 async fn open(config: &Config) -> CliResult<Arc<dyn Store>> {
@@ -203,9 +181,10 @@ pub async fn import(config: &Config, path: &Path, dry_run: bool) -> CliResult {
     let name = path.display().to_string();
     let bytes = std::fs::read(path)
         .map_err(|e| CliError::Input(format!("{name} : lecture impossible ({e})")))?;
-    let store = open(config).await?;
-    let today = today();
-    let register = Register::load(&*store, today).await?;
+    let ctx = qep_app::Ctx::new(open(config).await?);
+    let store = ctx.store.clone();
+    let today = ctx.today();
+    let register = Register::load(&ctx, today).await?;
     let items = match register.check(&name, &bytes, today) {
         Ok(items) => items,
         Err(errors) => {
@@ -222,7 +201,17 @@ pub async fn import(config: &Config, path: &Path, dry_run: bool) -> CliResult {
             )));
         }
     };
-    let items = register.with_due_dates(&name, &items)?;
+    let rules = qep_app::registers::Rules::load(&ctx).await?;
+    let items = match qep_app::registers::prepare(&ctx, &rules, &arrivals(&items)).await? {
+        Ok(prepared) => prepared,
+        Err(errors) => {
+            let first = errors.first().map_or_else(String::new, |e| {
+                let line = items.get(e.index).map_or(0, |i| i.line);
+                format!("{name}, ligne {line} : {}", e.problem)
+            });
+            return Err(CliError::Input(first));
+        }
+    };
     if dry_run {
         println!(
             "{name} : {} élément(s) valide(s), rien n'a été enregistré (--dry-run).",
@@ -292,11 +281,18 @@ fn export_row(
         ),
         None => None,
     };
-    let on_time = match item.answered_on {
-        Some(a) => Some(a <= item.due_on),
-        // Late once past due, as the register pages say; out-of-scope items are never late.
-        None if item.in_scope && item.due_on < today => Some(false),
-        None => None,
+    // The one rule; out-of-scope items are never late.
+    let state = deadline::state(
+        register.calendar(item.site)?,
+        item.received_on,
+        item.deadline_days,
+        item.answered_on,
+        today,
+    )
+    .map_err(|e| CliError::Runtime(format!("{} : {e}", item.reference)))?;
+    let on_time = match state {
+        ItemState::Late if !item.in_scope => None,
+        s => s.on_time(),
     };
     Ok(ExportRow {
         reference: item.reference.clone(),
@@ -455,9 +451,10 @@ pub async fn export(config: &Config, year: i32, output: &Path, csv_comma: bool) 
             )));
         }
     };
-    let store = open(config).await?;
-    let today = today();
-    let register = Register::load(&*store, today).await?;
+    let ctx = qep_app::Ctx::new(open(config).await?);
+    let store = ctx.store.clone();
+    let today = ctx.today();
+    let register = Register::load(&ctx, today).await?;
     let (from, to) = match (
         NaiveDate::from_ymd_opt(year, 1, 1),
         NaiveDate::from_ymd_opt(year, 12, 31),

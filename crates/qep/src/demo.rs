@@ -40,7 +40,8 @@ pub const DEMO_ACCOUNTS: &[(&str, &str, &str, Role, &[&str])] = &[
 ];
 
 /// Seeds an empty database; a database that already has a prefecture is left as it is.
-pub async fn seed(store: &dyn Store) -> CliResult<bool> {
+pub async fn seed(ctx: &qep_app::Ctx) -> CliResult<bool> {
+    let store = ctx.store();
     if store.find_prefecture().await?.is_some() {
         return Ok(false);
     }
@@ -113,9 +114,8 @@ pub async fn seed(store: &dyn Store) -> CliResult<bool> {
     }
     for (email, password, name, role, codes) in DEMO_ACCOUNTS {
         let password = (*password).to_owned();
-        let hash = tokio::task::spawn_blocking(move || qep_web::auth::hash_password(&password))
+        let hash = qep_app::accounts::hash_password_async(password)
             .await
-            .map_err(|e| CliError::Runtime(e.to_string()))?
             .map_err(|e| CliError::Runtime(e.to_string()))?;
         let user = NewUser {
             email: Email::parse(email).map_err(|e| CliError::Runtime(e.to_string()))?,
@@ -131,7 +131,7 @@ pub async fn seed(store: &dyn Store) -> CliResult<bool> {
         store.insert_user(&actor, &user).await?;
     }
     // The Orne's 2020 monthly values and the Cher's annual results (demo/README.md).
-    let catalogue = qep_web::indicators::catalogue(store).await?;
+    let catalogue = qep_app::indicators::catalogue(ctx).await?;
     let rows =
         crate::indicators::check_values(DEMO_VALUES_FILE, DEMO_VALUES.as_bytes(), &catalogue)
             .map_err(|errors| CliError::Runtime(errors.join("; ")))?;
@@ -192,7 +192,7 @@ const SAMPLES: [(&str, &str, &[u8]); 7] = [
 async fn import_samples(
     store: &dyn Store,
     actor: &Actor,
-    catalogue: &qep_web::indicators::Catalogue,
+    catalogue: &qep_app::indicators::Catalogue,
 ) -> CliResult {
     let autocom =
         crate::imports::parse_named("autocom", include_str!("../demo/imports/autocom.toml"))

@@ -4,11 +4,13 @@ use std::io::Write as _;
 use std::path::Path;
 
 use chrono::NaiveDate;
+use qep_app::Ctx;
+use qep_app::indicators::{Catalogue, catalogue, results};
 use qep_core::ids::SiteId;
 use qep_core::indicators::FlatResult;
 use qep_import::values::ParsedValue;
+use qep_report::number::french as french_number;
 use qep_store::{Actor, ImportFile, IndicatorValue, SaveOutcome, Store, ValueOrigin};
-use qep_web::indicators::{Catalogue, catalogue, french_number, results};
 
 use crate::config::Config;
 use crate::db::DatabaseUrl;
@@ -64,8 +66,9 @@ pub async fn import_values(config: &Config, path: &Path, dry_run: bool) -> CliRe
     let name = path.display().to_string();
     let bytes = std::fs::read(path)
         .map_err(|e| CliError::Input(format!("{name} : lecture impossible ({e})")))?;
-    let store = open(config).await?;
-    let cat = catalogue(&*store).await?;
+    let ctx = Ctx::new(open(config).await?);
+    let store = ctx.store.clone();
+    let cat = catalogue(&ctx).await?;
     let rows = match check_values(&name, &bytes, &cat) {
         Ok(rows) => rows,
         Err(errors) => {
@@ -125,13 +128,14 @@ pub async fn print(
             "--year : année « {year} » hors de 1990 à 2100"
         )));
     }
-    let store = open(config).await?;
+    let ctx = Ctx::new(open(config).await?);
+    let store = ctx.store.clone();
     let site = match site {
         Some(s) => Some(site_id(&*store, s).await?),
         None => None,
     };
-    let cat = catalogue(&*store).await?;
-    let res = results(&*store, &cat, year, site, as_of).await?;
+    let cat = catalogue(&ctx).await?;
+    let res = results(&ctx, &cat, year, site, as_of).await?;
     let mut out = std::io::stdout().lock();
     match format {
         "json" => {
@@ -182,7 +186,7 @@ fn write_csv(out: &mut impl std::io::Write, rows: &[FlatResult]) -> CliResult {
     Ok(())
 }
 
-fn write_table(out: &mut impl std::io::Write, res: &qep_web::indicators::Results) -> CliResult {
+fn write_table(out: &mut impl std::io::Write, res: &qep_app::indicators::Results) -> CliResult {
     const MONTHS: [&str; 12] = [
         "janv", "févr", "mars", "avr", "mai", "juin", "juil", "août", "sept", "oct", "nov", "déc",
     ];
@@ -247,14 +251,13 @@ pub async fn export_tables(
             "--year : année « {year} » hors de 1990 à 2100"
         )));
     }
-    let store = open(config).await?;
-    let (bytes, rows) =
-        qep_web::reports::tables(&*store, year, csv)
-            .await
-            .map_err(|e| match e {
-                qep_web::reports::TablesError::Store(e) => e.into(),
-                other => CliError::Runtime(other.to_string()),
-            })?;
+    let ctx = Ctx::new(open(config).await?);
+    let (bytes, rows) = qep_app::documents::tables(&ctx, year, csv)
+        .await
+        .map_err(|e| match e {
+            qep_app::documents::TablesError::Store(e) => e.into(),
+            other => CliError::Runtime(other.to_string()),
+        })?;
     std::fs::write(output, bytes)
         .map_err(|e| CliError::Runtime(format!("{} : {e}", output.display())))?;
     println!("{} écrit ({rows} indicateurs).", output.display());

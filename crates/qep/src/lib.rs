@@ -13,24 +13,23 @@ pub mod indicators;
 pub mod reports;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
-use qep_store::Store;
+use qep_app::Ctx;
 use tokio::net::TcpListener;
 
 /// Serves QeP on an already bound listener until `shutdown` completes (tests bind port 0).
 pub async fn serve(
-    store: Arc<dyn Store>,
+    ctx: Ctx,
     web: qep_web::WebConfig,
-    mail: qep_web::mail::MailConfig,
+    mail: qep_app::mail::MailConfig,
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let retention_months = web.retention_months;
-    let state = qep_web::AppState::new(store.clone(), web)?;
-    let outbox = tokio::spawn(qep_web::mail::run_outbox(store.clone(), mail));
-    let purge = tokio::spawn(housekeeping(store, retention_months));
+    let state = qep_web::AppState::new(ctx.clone(), web)?;
+    let outbox = tokio::spawn(qep_app::mail::run_outbox(ctx.clone(), mail));
+    let purge = tokio::spawn(housekeeping(ctx, retention_months));
     let app = qep_web::app(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum_serve(listener, app, shutdown).await;
     purge.abort();
@@ -51,17 +50,18 @@ async fn axum_serve(
 
 /// Hourly: expired sessions are removed, citizens' personal data of items closed more than
 /// `retention_months` ago is anonymised, and from 7:00 the day's digest is queued once.
-async fn housekeeping(store: Arc<dyn Store>, retention_months: u32) {
+async fn housekeeping(ctx: Ctx, retention_months: u32) {
+    let store = ctx.store();
     let mut tick = tokio::time::interval(Duration::from_secs(3600));
     loop {
         tick.tick().await;
-        let now = chrono::Utc::now();
+        let now = ctx.now();
         match store.purge_expired_sessions(now).await {
             Ok(n) if n > 0 => tracing::info!(sessions = n, "expired sessions purged"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "session purge failed"),
         }
-        let today = qep_core::time::to_paris(now).date();
+        let today = ctx.today();
         let Some(cutoff) = today.checked_sub_months(chrono::Months::new(retention_months)) else {
             continue;
         };

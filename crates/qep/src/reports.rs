@@ -81,7 +81,8 @@ pub async fn bilan(
             .save_report_texts(&Actor::cli(), year, &sections)
             .await?;
     }
-    let input = qep_web::reports::bilan_input(&*store, year, author, qep_web::today()).await?;
+    let input =
+        qep_app::documents::bilan_input(&qep_app::Ctx::new(store.clone()), year, author).await?;
     let bytes = tokio::task::spawn_blocking(move || {
         if docx {
             qep_pdf::bilan_docx(&input)
@@ -102,7 +103,7 @@ pub async fn transparence(config: &Config, quarter: &str, output: &Path, a3: boo
         )));
     };
     let store: std::sync::Arc<dyn Store> = DatabaseUrl::parse(&config.database_url)?.open().await?;
-    let input = qep_web::reports::poster_input(&*store, year, quarter, qep_web::today()).await?;
+    let input = qep_app::documents::poster_input(&qep_app::Ctx::new(store), year, quarter).await?;
     let size = if a3 {
         qep_pdf::PaperSize::A3
     } else {

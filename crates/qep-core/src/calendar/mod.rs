@@ -520,20 +520,17 @@ impl WorkingCalendar {
     }
 
     /// Whether an answer dated `answered` meets a deadline of `n` working days from
-    /// `received`: on or before the due date. An answer before the receipt is on time.
+    /// `received`: the rule of [`crate::registers::deadline`] (response time at most `n`),
+    /// so an answer on the weekend after the due date is still on time, and an answer
+    /// before the receipt is on time.
     pub fn is_on_time(
         &self,
         received: NaiveDate,
         answered: NaiveDate,
         n: u32,
     ) -> Result<bool, CalendarError> {
-        self.index(answered)?;
-        match self.due_date(received, n) {
-            Ok(due) => Ok(answered <= due),
-            // The due date is after the span's end, hence after any answer in the span.
-            Err(CalendarError::DueDateBeyondSpan { .. }) => Ok(true),
-            Err(e) => Err(e),
-        }
+        let days = self.working_days_between(received, answered)?;
+        Ok(crate::registers::deadline::is_on_time(days, n))
     }
 
     /// The holidays that are days off for this site in `year`: the territory's statutory

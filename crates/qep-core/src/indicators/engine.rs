@@ -6,14 +6,14 @@
 //!
 //! - An item belongs to the month of its receipt; items received outside the period, or
 //!   after `as_of` (not known yet), are left out.
-//! - Due date: `due_date(received, deadline_days)` of the site's [`WorkingCalendar`];
-//!   response time: `working_days_between(received, answered)`; on time when
-//!   `answered <= due`.
+//! - Response time: `working_days_between(received, answered)` of the site's
+//!   [`WorkingCalendar`]; on time, late and pending as the one rule of
+//!   [`crate::registers::deadline`] says (response time at most the deadline).
 //! - An answer dated after `as_of` is not known yet: the item counts as unanswered.
 //! - On-time rate: numerator = items answered on time; denominator = answered items +
-//!   unanswered items whose due date is strictly before `as_of` (late, whatever happens
-//!   next). Unanswered items not yet past due (due on or after `as_of`) are `pending`:
-//!   counted apart and left out of the rate.
+//!   unanswered items already late on `as_of` (a working day has passed after their due
+//!   date, whatever happens next). Unanswered items that can still be answered on time are
+//!   `pending`: counted apart and left out of the rate.
 //! - Mean delay: mean response time of the answered items; `numerator` = sum of the working
 //!   days, `denominator` = number of answered items, so that quarters and years pool
 //!   exactly. Unanswered items are left out (their delay is not known yet); those not yet
@@ -45,6 +45,7 @@ use thiserror::Error;
 use super::definition::{IndicatorDef, Kind, Unit};
 use super::period::Period;
 use crate::calendar::{CalendarError, WorkingCalendar};
+use crate::registers::deadline::{ItemState, state};
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum EngineError {
@@ -112,36 +113,6 @@ pub fn rate_scale(unit: Unit) -> f64 {
     }
 }
 
-/// What the engine knows of one item on `as_of`.
-enum Status {
-    Answered { days: u32, on_time: bool },
-    Late,
-    Pending,
-}
-
-fn status(
-    item: &ItemRecord,
-    as_of: NaiveDate,
-    calendar: &WorkingCalendar,
-) -> Result<Status, CalendarError> {
-    let answered = item.answered.filter(|a| *a <= as_of);
-    match answered {
-        Some(a) => {
-            let days = calendar.working_days_between(item.received, a)?;
-            let on_time = calendar.is_on_time(item.received, a, item.deadline_days)?;
-            Ok(Status::Answered { days, on_time })
-        }
-        None => match calendar.due_date(item.received, item.deadline_days) {
-            Ok(due) if due < as_of => Ok(Status::Late),
-            Ok(_) => Ok(Status::Pending),
-            // Due after the calendar's end: certainly not past due on `as_of`, which is in
-            // the span when the receipt is.
-            Err(CalendarError::DueDateBeyondSpan { .. }) => Ok(Status::Pending),
-            Err(e) => Err(e),
-        },
-    }
-}
-
 /// An indicator computed from register items, for any period (month, quarter, year).
 pub fn compute_register(
     def: &IndicatorDef,
@@ -184,16 +155,22 @@ pub fn compute_register(
         if matches!(def.kind, Kind::Count | Kind::DailyMean) {
             continue;
         }
-        match status(item, as_of, calendar)? {
-            Status::Answered { days, on_time: ok } => {
+        match state(
+            calendar,
+            item.received,
+            item.deadline_days,
+            item.answered,
+            as_of,
+        )? {
+            ItemState::Answered { days, on_time: ok } => {
                 answered += 1;
                 days_sum += u64::from(days);
                 if ok {
                     on_time += 1;
                 }
             }
-            Status::Late => late_open += 1,
-            Status::Pending => pending += 1,
+            ItemState::Late => late_open += 1,
+            ItemState::Pending => pending += 1,
         }
     }
     let parts = months.iter().filter(|m| **m).count() as u32;

@@ -111,6 +111,16 @@ pub fn deadline_days(channel: Channel, kind: Kind, local_authority_letter_days: 
     }
 }
 
+/// A local authority's letter deadline under référentiel version `referentiel` (its
+/// `m4.letter.on_time` deadline: 15 working days in 2018, 10 later); 15 when the version
+/// is unknown.
+pub fn local_authority_letter_days(referentiel: &str) -> u32 {
+    crate::referentiel::find(referentiel)
+        .and_then(|r| r.indicator("m4.letter.on_time"))
+        .and_then(|d| d.deadline_working_days)
+        .unwrap_or(15)
+}
+
 /// The register-computed indicators an item counts in: the on-time rate, the mean delay
 /// and the count of its family. Items out of scope or about a specific file feed none.
 pub fn indicator_family(channel: Channel, kind: Kind) -> Option<&'static str> {
@@ -163,6 +173,9 @@ mod tests {
             Some("m4.letter")
         );
         assert_eq!(indicator_family(Channel::Email, Kind::SpecificFile), None);
+        assert_eq!(local_authority_letter_days("qualepref-2018"), 15);
+        assert_eq!(local_authority_letter_days("qualepref-8-modules"), 10);
+        assert_eq!(local_authority_letter_days("inconnu"), 15);
         assert!(feeds("m1.email", "m1.email.on_time"));
         assert!(!feeds("m1.email", "m1.emails.on_time"));
         assert!(!feeds("m4.email", "m1.email.on_time"));

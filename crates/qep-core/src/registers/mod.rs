@@ -2,4 +2,5 @@
 //! each item's deadline and which indicators it feeds. Storage and screens live elsewhere.
 
 pub mod correspondence;
+pub mod deadline;
 pub mod log;

@@ -93,7 +93,7 @@ async fn render(
 ) -> Result<Response, WebError> {
     let (site, territory) = site_and_territory(state, id).await?;
     let stored = state.store.site_calendar(site.id).await?;
-    let current: CalendarSettings = stored.settings().as_of(crate::today());
+    let current: CalendarSettings = stored.settings().as_of(state.app.today());
     let calendar = WorkingCalendar::new(territory, &current);
     let year = year.clamp(DEFAULT_SPAN_START.year(), DEFAULT_SPAN_END.year());
 
@@ -242,7 +242,7 @@ pub async fn show(
     Query(q): Query<YearQuery>,
 ) -> Result<Response, WebError> {
     let id = parse_id(&id)?;
-    let year = q.annee.unwrap_or_else(|| crate::today().year());
+    let year = q.annee.unwrap_or_else(|| state.app.today().year());
     render(
         &state,
         &ctx,
@@ -309,7 +309,7 @@ pub async fn add_closure(
     let closure = match (start, end) {
         (Some(s), Some(e)) if errors.is_empty() => errors.check(
             "closure-end",
-            Closure::range(s, e, forms.reason.clone(), crate::today()),
+            Closure::range(s, e, forms.reason.clone(), state.app.today()),
         ),
         _ => None,
     };
@@ -318,7 +318,7 @@ pub async fn add_closure(
             &state,
             &ctx,
             id,
-            start.map_or_else(|| crate::today().year(), |d| d.year()),
+            start.map_or_else(|| state.app.today().year(), |d| d.year()),
             &forms,
             &errors,
         )
@@ -363,13 +363,13 @@ pub async fn add_holiday(
                 HolidaySetting::Worked(WorkedHoliday::every_year(
                     k,
                     forms.holiday_reason.clone(),
-                    crate::today(),
+                    state.app.today(),
                 ))
             }),
         Some(("extra", h)) => HolidayKind::parse(h)
             .ok()
             .filter(|k| territory.optional_holiday_kinds().contains(k))
-            .map(|k| HolidaySetting::Extra(ExtraHoliday::every_year(k, crate::today()))),
+            .map(|k| HolidaySetting::Extra(ExtraHoliday::every_year(k, state.app.today()))),
         _ => None,
     };
     if setting.is_none() {
@@ -377,7 +377,7 @@ pub async fn add_holiday(
     }
     check_reason(&mut errors, "holiday-reason", &forms.holiday_reason, false);
     let Some(setting) = setting.filter(|_| errors.is_empty()) else {
-        return render(&state, &ctx, id, crate::today().year(), &forms, &errors).await;
+        return render(&state, &ctx, id, state.app.today().year(), &forms, &errors).await;
     };
     let actor = admin.0.actor();
     state
@@ -407,7 +407,7 @@ pub async fn withdraw(
     let actor = admin.0.actor();
     state
         .store
-        .withdraw_calendar_entry(&actor, SiteId(id), entry, crate::today())
+        .withdraw_calendar_entry(&actor, SiteId(id), entry, state.app.today())
         .await?;
     Ok(redirect_with_notice(
         &state,

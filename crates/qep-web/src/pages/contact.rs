@@ -8,12 +8,10 @@ use std::time::Instant;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::Utc;
 use minijinja::context;
-use qep_core::calendar::{Territory, WorkingCalendar};
-use qep_core::prefecture::SiteKind;
-use qep_core::registers::correspondence::{Channel, Kind, deadline_days};
-use qep_store::{Actor, NewCorrespondence};
+use qep_app::registers::Arrival;
+use qep_core::registers::correspondence::{Channel, Kind};
+use qep_store::Actor;
 use serde::Serialize;
 
 use super::session::ClientAddr;
@@ -176,37 +174,16 @@ pub async fn submit(
 
     // Web-form items arrive at the prefecture's main site; the quality lead dispatches them.
     let sites = state.store.list_sites().await?;
-    let site = sites
-        .iter()
-        .find(|s| s.kind == SiteKind::Prefecture)
-        .or_else(|| sites.first())
+    let site = qep_core::prefecture::main_site(&sites)
         .ok_or_else(|| WebError::Internal("no site to receive public messages".into()))?;
-    let prefecture = state.store.find_prefecture().await?;
-    let territory = prefecture
-        .as_ref()
-        .map_or(Territory::Metropole, |p| Territory::of(p.department));
-    let now_utc = Utc::now();
-    let today = qep_core::time::to_paris(now_utc).date();
-    let settings = state
-        .store
-        .site_calendar(site.id)
-        .await?
-        .settings()
-        .as_of(today);
-    let days = deadline_days(Channel::WebForm, kind, 15);
-    let due_on = WorkingCalendar::new(territory, &settings)
-        .due_date(today, days)
-        .map_err(|e| WebError::Internal(e.to_string()))?;
-    let item = NewCorrespondence {
+    let arrival = Arrival {
         reference: None,
         channel: Channel::WebForm,
         kind,
         site: site.id,
         service: None,
-        received_at: now_utc,
-        received_on: today,
-        deadline_days: days,
-        due_on,
+        received_at: state.app.now(),
+        received_on: None,
         requester_name: form.name.clone(),
         requester_email: email.to_string(),
         requester_address: String::new(),
@@ -216,28 +193,20 @@ pub async fn submit(
         answered_on: None,
         answer: None,
     };
-    let (template_key, _, _) = crate::mail::default_template(Channel::WebForm, kind);
-    let template = state.store.find_template(template_key).await?;
-    let prefecture_name = prefecture.map_or_else(|| "La préfecture".to_owned(), |p| p.name);
-    let saved = state
-        .store
-        .register_with_acknowledgement(
-            &Actor {
-                user_id: None,
-                label: "formulaire public".into(),
-            },
-            &item,
-            &form.message,
-            Box::new(move |c| {
-                crate::mail::acknowledgement(
-                    c,
-                    template.as_ref(),
-                    &prefecture_name,
-                    "le service compétent",
-                )
-            }),
-        )
-        .await?;
+    let actor = Actor {
+        user_id: None,
+        label: "formulaire public".into(),
+    };
+    let saved = qep_app::registers::register(
+        &state.app,
+        &actor,
+        &arrival,
+        &form.message,
+        "le service compétent",
+    )
+    .await?
+    .map_err(|e| WebError::Internal(e.to_string()))?
+    .item;
     state.contact_throttle.record_failure(&key, now);
     tracing::info!(reference = %saved.reference, "public message registered");
     Ok(redirect_with_notice(

@@ -53,7 +53,7 @@ pub async fn index(
     Query(q): Query<DocQuery>,
 ) -> Result<Response, WebError> {
     let year = super::indicators::default_year(&state, q.annee).await?;
-    let texts = crate::reports::texts_of(state.store.report_texts(year).await?);
+    let texts = qep_app::documents::texts_of(state.store.report_texts(year).await?);
     let modules: Vec<minijinja::Value> = match state.store.find_prefecture().await? {
         Some(p) => p
             .scope
@@ -71,7 +71,7 @@ pub async fn index(
         None => Vec::new(),
     };
     // This quarter, offered for the poster.
-    let today = crate::today();
+    let today = state.app.today();
     let quarter = format!("{}-Q{}", today.year(), Period::quarter_of(today.month()));
     let view = context! {
         year => year,
@@ -99,9 +99,7 @@ pub async fn bilan(
         Some("docx") => true,
         Some(_) => return Err(WebError::BadRequest("format : pdf ou docx".into())),
     };
-    let input =
-        crate::reports::bilan_input(&*state.store, year, &user.user.display_name, crate::today())
-            .await?;
+    let input = qep_app::documents::bilan_input(&state.app, year, &user.user.display_name).await?;
     let bytes = tokio::task::spawn_blocking(move || {
         if docx {
             qep_pdf::bilan_docx(&input)
@@ -143,7 +141,7 @@ pub async fn poster(
         Some("a3") => qep_pdf::PaperSize::A3,
         Some(_) => return Err(WebError::BadRequest("format : a4 ou a3".into())),
     };
-    let input = crate::reports::poster_input(&*state.store, year, quarter, crate::today()).await?;
+    let input = qep_app::documents::poster_input(&state.app, year, quarter).await?;
     let bytes = tokio::task::spawn_blocking(move || qep_pdf::transparence(&input, size))
         .await
         .map_err(render_failed)?
@@ -170,10 +168,10 @@ pub async fn tables(
         Some("csv") => (Some(false), "text/csv; charset=utf-8", "csv"),
         Some(_) => return Err(WebError::BadRequest("format : xlsx ou csv".into())),
     };
-    let (bytes, _) = crate::reports::tables(&*state.store, year, csv)
+    let (bytes, _) = qep_app::documents::tables(&state.app, year, csv)
         .await
         .map_err(|e| match e {
-            crate::reports::TablesError::Store(e) => e.into(),
+            qep_app::documents::TablesError::Store(e) => e.into(),
             other => render_failed(other),
         })?;
     Ok(file(

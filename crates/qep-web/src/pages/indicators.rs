@@ -17,9 +17,10 @@ use crate::AppState;
 use crate::auth::{AdminUser, CurrentUser};
 use crate::error::WebError;
 use crate::form::{FieldErrors, FormData};
-use crate::indicators::{Catalogue, Entry, Results, catalogue, french_number, results, with_unit};
 use crate::render::{RequestContext, page, ser};
 use crate::routes;
+use qep_app::indicators::{Catalogue, Entry, Results, catalogue, results};
+use qep_report::number::{french as french_number, with_unit};
 
 pub const MONTHS: [&str; 12] = [
     "Janv.", "Févr.", "Mars", "Avr.", "Mai", "Juin", "Juil.", "Août", "Sept.", "Oct.", "Nov.",
@@ -263,10 +264,10 @@ pub async fn validate(
 ) -> Result<Response, WebError> {
     let period =
         Period::parse(data.get("period")).map_err(|e| WebError::BadRequest(e.to_string()))?;
-    let cat = catalogue(&*state.store).await?;
+    let cat = catalogue(&state.app).await?;
     let actor = admin.0.actor();
     let back = format!("{}?annee={}", routes::DASHBOARD, period.year());
-    match crate::indicators::validate(&*state.store, &actor, &cat, period).await {
+    match qep_app::indicators::validate(&state.app, &actor, &cat, period).await {
         Ok(n) => Ok(redirect_with_notice(
             &state,
             &back,
@@ -348,9 +349,9 @@ async fn render_indicator(
     target_form: Option<&TargetForm>,
     errors: &FieldErrors,
 ) -> Result<Response, WebError> {
-    let cat = catalogue(&*state.store).await?;
+    let cat = catalogue(&state.app).await?;
     let entry = entry_or_404(&cat, code)?.clone();
-    let res = results(&*state.store, &cat, year, None, None).await?;
+    let res = results(&state.app, &cat, year, None, None).await?;
     let row = res
         .sections
         .iter()
@@ -377,7 +378,7 @@ async fn render_indicator(
         .map(|v| {
             let level = Period::parse(&v.period)
                 .ok()
-                .and_then(|p| crate::indicators::level_of(&entry.def, p, v.value));
+                .and_then(|p| qep_app::indicators::level_of(&entry.def, p, v.value));
             context! {
                 period => v.period.clone(),
                 label => Period::parse(&v.period).map(period_label).unwrap_or_default(),
@@ -502,7 +503,7 @@ pub async fn save_value(
     Path(code): Path<String>,
     data: FormData,
 ) -> Result<Response, WebError> {
-    let cat = catalogue(&*state.store).await?;
+    let cat = catalogue(&state.app).await?;
     let entry = entry_or_404(&cat, &code)?;
     let form = ValueForm {
         period: data.get("period").trim().to_owned(),
@@ -617,7 +618,7 @@ pub async fn set_target(
     Path(code): Path<String>,
     data: FormData,
 ) -> Result<Response, WebError> {
-    let cat = catalogue(&*state.store).await?;
+    let cat = catalogue(&state.app).await?;
     entry_or_404(&cat, &code)?;
     let form = TargetForm {
         year: data.get("year").trim().to_owned(),

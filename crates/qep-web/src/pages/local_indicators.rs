@@ -13,9 +13,9 @@ use crate::AppState;
 use crate::auth::AdminUser;
 use crate::error::WebError;
 use crate::form::{FieldErrors, FormData};
-use crate::indicators::catalogue;
 use crate::render::{RequestContext, page, ser};
 use crate::routes;
+use qep_app::indicators::catalogue;
 
 const KINDS: [(Kind, &str); 4] = [
     (Kind::Value, "Valeur saisie (moyenne des mois sur l'année)"),
@@ -90,7 +90,7 @@ async fn render(
     form: &LocalForm,
     errors: &FieldErrors,
 ) -> Result<Response, WebError> {
-    let cat = catalogue(&*state.store).await?;
+    let cat = catalogue(&state.app).await?;
     let locals: Vec<Value> = cat
         .entries
         .iter()
@@ -186,7 +186,7 @@ pub async fn create(
             "La formule tient en 2 000 caractères au plus.",
         );
     }
-    let cat = catalogue(&*state.store).await?;
+    let cat = catalogue(&state.app).await?;
     if cat.find(&form.code).is_some() {
         errors.add(
             "local-code",

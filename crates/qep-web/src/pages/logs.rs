@@ -151,7 +151,7 @@ async fn render(
             .list_log_entries(
                 Some(register),
                 NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or(from),
-                crate::today(),
+                state.app.today(),
             )
             .await?;
         let mut latest: Vec<&qep_store::StoredLogEntry> = Vec::new();
@@ -164,7 +164,7 @@ async fn render(
                 None => latest.push(e),
             }
         }
-        let horizon = crate::today() + chrono::Duration::days(90);
+        let horizon = state.app.today() + chrono::Duration::days(90);
         latest
             .into_iter()
             .filter_map(|e| qep_core::registers::log::renewal_due(&e.entry).map(|due| (e, due)))
@@ -175,7 +175,7 @@ async fn render(
                     training => e.entry.category.clone(),
                     commitment => e.entry.commitment,
                     due => date_text(Some(due)),
-                    overdue => due < crate::today(),
+                    overdue => due < state.app.today(),
                 }
             })
             .collect()
@@ -244,21 +244,26 @@ pub async fn list(
     let year = q
         .annee
         .filter(|y| (1990..=2100).contains(y))
-        .unwrap_or_else(|| crate::today().year());
+        .unwrap_or_else(|| state.app.today().year());
     let form = EntryForm {
-        started_on: crate::today().to_string(),
+        started_on: state.app.today().to_string(),
         ..Default::default()
     };
     render(&state, &ctx, register, year, &form, &FieldErrors::default()).await
 }
 
-fn optional_date(raw: &str, field: &'static str, errors: &mut FieldErrors) -> Option<NaiveDate> {
+fn optional_date(
+    raw: &str,
+    field: &'static str,
+    today: NaiveDate,
+    errors: &mut FieldErrors,
+) -> Option<NaiveDate> {
     if raw.is_empty() {
         return None;
     }
     let d = NaiveDate::parse_from_str(raw, "%Y-%m-%d")
         .ok()
-        .filter(|d| *d <= crate::today());
+        .filter(|d| *d <= today);
     if d.is_none() {
         errors.add(field, "Date invalide (au plus tard aujourd'hui).");
     }
@@ -299,15 +304,25 @@ pub async fn add(
     }
     let started_on = NaiveDate::parse_from_str(&form.started_on, "%Y-%m-%d")
         .ok()
-        .filter(|d| *d <= crate::today());
+        .filter(|d| *d <= state.app.today());
     if started_on.is_none() {
         errors.add(
             "log-started-on",
             "Date invalide (au plus tard aujourd'hui).",
         );
     }
-    let first_on = optional_date(&form.first_on, "log-first-on", &mut errors);
-    let second_on = optional_date(&form.second_on, "log-second-on", &mut errors);
+    let first_on = optional_date(
+        &form.first_on,
+        "log-first-on",
+        state.app.today(),
+        &mut errors,
+    );
+    let second_on = optional_date(
+        &form.second_on,
+        "log-second-on",
+        state.app.today(),
+        &mut errors,
+    );
     let minutes = if form.minutes.is_empty() {
         None
     } else {
@@ -355,7 +370,7 @@ pub async fn add(
             &state,
             &ctx,
             register,
-            crate::today().year(),
+            state.app.today().year(),
             &form,
             &errors,
         )
@@ -410,10 +425,20 @@ pub async fn update(
         return Err(WebError::NotFound);
     }
     let mut errors = FieldErrors::default();
-    let first_on = optional_date(data.get("first_on").trim(), "first_on", &mut errors)
-        .or(stored.entry.first_on);
-    let second_on = optional_date(data.get("second_on").trim(), "second_on", &mut errors)
-        .or(stored.entry.second_on);
+    let first_on = optional_date(
+        data.get("first_on").trim(),
+        "first_on",
+        state.app.today(),
+        &mut errors,
+    )
+    .or(stored.entry.first_on);
+    let second_on = optional_date(
+        data.get("second_on").trim(),
+        "second_on",
+        state.app.today(),
+        &mut errors,
+    )
+    .or(stored.entry.second_on);
     let entry = LogEntry {
         first_on,
         second_on,

@@ -4,16 +4,19 @@
 //! their own services' items only; viewers do not see the register (it holds citizens'
 //! personal data).
 
+use std::sync::Arc;
+
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use chrono::{NaiveDate, NaiveTime, Utc};
 use minijinja::{Value, context};
-use qep_core::calendar::{Territory, WorkingCalendar};
+use qep_app::registers::Arrival;
+use qep_core::calendar::WorkingCalendar;
 use qep_core::ids::{ServiceId, SiteId};
 use qep_core::prefecture::Service;
-use qep_core::referentiel;
-use qep_core::registers::correspondence::{AnswerType, Channel, Kind, OutOfScope, deadline_days};
-use qep_store::{Correspondence, CorrespondenceQuery, NewCorrespondence, SessionUser};
+use qep_core::registers::correspondence::{AnswerType, Channel, Kind, OutOfScope};
+use qep_core::registers::deadline::{self, ItemState};
+use qep_store::{Correspondence, CorrespondenceQuery, SessionUser};
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -44,34 +47,12 @@ fn may_act_on(s: &SessionUser, item: &Correspondence) -> bool {
 }
 
 /// The calendar of a site, with its settings as of today.
-async fn site_calendar(state: &AppState, site: SiteId) -> Result<WorkingCalendar, WebError> {
-    let territory = state
-        .store
-        .find_prefecture()
-        .await?
-        .map_or(Territory::Metropole, |p| Territory::of(p.department));
-    let settings = state
-        .store
-        .site_calendar(site)
-        .await?
-        .settings()
-        .as_of(crate::today());
-    Ok(WorkingCalendar::new(territory, &settings))
-}
-
-/// Module 4 letters: the deadline of the référentiel version in force.
-async fn local_authority_letter_days(state: &AppState) -> Result<u32, WebError> {
-    let version = state
-        .store
-        .find_prefecture()
-        .await?
-        .map(|p| p.scope.referentiel);
-    Ok(version
-        .as_deref()
-        .and_then(referentiel::find)
-        .and_then(|r| r.indicator("m4.letter.on_time"))
-        .and_then(|d| d.deadline_working_days)
-        .unwrap_or(15))
+async fn site_calendar(state: &AppState, site: SiteId) -> Result<Arc<WorkingCalendar>, WebError> {
+    Ok(state
+        .app
+        .calendars
+        .site(&*state.store, site, state.app.today())
+        .await?)
 }
 
 #[derive(Deserialize)]
@@ -84,11 +65,26 @@ fn service_name(services: &[Service], id: Option<ServiceId>) -> String {
         .map_or_else(|| "non attribué".to_owned(), |s| s.name.clone())
 }
 
-fn row(item: &Correspondence, services: &[Service], today: NaiveDate) -> Value {
+/// Whether an open item in scope is late today, by the one rule (a working day has passed
+/// after its due date).
+fn is_late(item: &Correspondence, calendar: &WorkingCalendar, today: NaiveDate) -> bool {
+    item.answered_on.is_none()
+        && item.in_scope
+        && deadline::state(calendar, item.received_on, item.deadline_days, None, today)
+            == Ok(ItemState::Late)
+}
+
+fn row(
+    item: &Correspondence,
+    services: &[Service],
+    calendar: &WorkingCalendar,
+    today: NaiveDate,
+) -> Value {
+    let late = is_late(item, calendar, today);
     let state = match (item.answered_on, item.in_scope) {
         (Some(d), _) => format!("répondu le {}", d.format("%d/%m/%Y")),
         (None, false) => "hors périmètre".to_owned(),
-        (None, true) if item.due_on < today => "en retard".to_owned(),
+        (None, true) if late => "en retard".to_owned(),
         (None, true) => "à traiter".to_owned(),
     };
     context! {
@@ -100,7 +96,7 @@ fn row(item: &Correspondence, services: &[Service], today: NaiveDate) -> Value {
         service => service_name(services, item.service),
         subject => item.subject.clone(),
         due => item.due_on.format("%d/%m/%Y").to_string(),
-        late => item.answered_on.is_none() && item.in_scope && item.due_on < today,
+        late => late,
         state => state,
     }
 }
@@ -112,7 +108,7 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> Result<Response, WebError> {
     require_register_access(&session)?;
-    let today = crate::today();
+    let today = state.app.today();
     let view_name = q.vue.as_deref().unwrap_or("a-traiter");
     let services =
         (session.user.role.is_limited_to_own_services()).then(|| session.user.services.clone());
@@ -123,8 +119,22 @@ pub async fn list(
     };
     match view_name {
         "en-retard" => {
+            // Late once a working day has passed after the due date: due before the last
+            // working day up to today (the main site's calendar; each row then checks its
+            // own site's).
             query.open_only = true;
-            query.due_by = today.pred_opt();
+            let sites = state.store.list_sites().await?;
+            let last_working_day = match qep_core::prefecture::main_site(&sites) {
+                Some(s) => {
+                    let cal = site_calendar(&state, s.id).await?;
+                    (0..14)
+                        .filter_map(|back| today.checked_sub_days(chrono::Days::new(back)))
+                        .find(|d| cal.is_working_day(*d) == Ok(true))
+                        .unwrap_or(today)
+                }
+                None => today,
+            };
+            query.due_by = last_working_day.pred_opt();
         }
         "aujourd-hui" => {
             query.open_only = true;
@@ -134,7 +144,7 @@ pub async fn list(
             query.open_only = true;
             // Two working days ahead, with the main site's calendar.
             let sites = state.store.list_sites().await?;
-            let horizon = match sites.first() {
+            let horizon = match qep_core::prefecture::main_site(&sites) {
                 Some(s) => site_calendar(&state, s.id)
                     .await?
                     .due_date(today, 2)
@@ -150,7 +160,18 @@ pub async fn list(
     }
     let items = state.store.list_correspondence(&query).await?;
     let all_services = state.store.list_services().await?;
-    let rows: Vec<Value> = items.iter().map(|i| row(i, &all_services, today)).collect();
+    let calendars = state
+        .app
+        .calendars
+        .sites(&*state.store, items.iter().map(|i| i.site), today)
+        .await?;
+    let rows: Vec<Value> = items
+        .iter()
+        .filter(|i| {
+            view_name != "en-retard" || calendars.get(&i.site).is_some_and(|c| is_late(i, c, today))
+        })
+        .filter_map(|i| Some(row(i, &all_services, calendars.get(&i.site)?, today)))
+        .collect();
     let tabs: Vec<Value> = [
         ("a-traiter", "À traiter"),
         ("aujourd-hui", "Échéance aujourd'hui (ou dépassée)"),
@@ -335,7 +356,7 @@ async fn register_item(
     let received_on = NaiveDate::parse_from_str(&form.received_on, "%Y-%m-%d")
         .ok()
         .filter(|d| {
-            *d <= crate::today() && *d >= NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or(*d)
+            *d <= state.app.today() && *d >= NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or(*d)
         });
     if received_on.is_none() {
         errors.add(
@@ -380,25 +401,18 @@ async fn register_item(
     if !errors.is_empty() {
         return Ok(Err(errors));
     }
-    let days = deadline_days(channel, kind, local_authority_letter_days(state).await?);
-    let calendar = site_calendar(state, site.id).await?;
-    let due_on = calendar
-        .due_date(received_on, days)
-        .map_err(|e| WebError::BadRequest(e.to_string()))?;
     // Paris local time to UTC (the sites are metropolitan or carry their own time later).
     let local = received_on.and_time(time);
     let offset = qep_core::time::paris_offset_hours(local.and_utc());
     let received_at = (local - chrono::Duration::hours(offset)).and_utc();
-    let item = NewCorrespondence {
+    let arrival = Arrival {
         reference: None,
         channel,
         kind,
         site: site.id,
         service: Some(service.id),
         received_at,
-        received_on,
-        deadline_days: days,
-        due_on,
+        received_on: Some(received_on),
         requester_name: form.requester_name.clone(),
         requester_email: form.requester_email.to_lowercase(),
         requester_address: form.requester_address.clone(),
@@ -408,37 +422,12 @@ async fn register_item(
         answered_on: None,
         answer: None,
     };
-    // With an e-mail address to write to, the acknowledgement is queued with the item.
-    if !item.requester_email.is_empty() {
-        let (key, _, _) = crate::mail::default_template(item.channel, item.kind);
-        let template = state.store.find_template(key).await?;
-        let prefecture = state
-            .store
-            .find_prefecture()
-            .await?
-            .map_or_else(|| "La préfecture".to_owned(), |p| p.name);
-        let service_name = service.name.clone();
-        let saved = state
-            .store
-            .register_with_acknowledgement(
-                &session.actor(),
-                &item,
-                "",
-                Box::new(move |c| {
-                    crate::mail::acknowledgement(c, template.as_ref(), &prefecture, &service_name)
-                }),
-            )
-            .await?;
-        return Ok(Ok(saved));
+    match qep_app::registers::register(&state.app, &session.actor(), &arrival, "", &service.name)
+        .await?
+    {
+        Ok(saved) => Ok(Ok(saved.item)),
+        Err(e) => Err(WebError::BadRequest(e.to_string())),
     }
-    let ids = state
-        .store
-        .insert_correspondence(&session.actor(), &[item])
-        .await?;
-    let id = *ids
-        .first()
-        .ok_or_else(|| WebError::Internal("registration returned no id".into()))?;
-    Ok(Ok(state.store.get_correspondence(id).await?))
 }
 
 pub async fn create(
@@ -489,11 +478,11 @@ async fn answer_draft(
     item: &Correspondence,
     key: &str,
 ) -> Result<(String, String), WebError> {
-    let (_, _, default_subject, default_body) = crate::mail::ANSWER_TEMPLATES
+    let (_, _, default_subject, default_body) = qep_app::mail::ANSWER_TEMPLATES
         .iter()
         .find(|(k, _, _, _)| *k == key)
         .copied()
-        .unwrap_or(crate::mail::ANSWER_TEMPLATES[0]);
+        .unwrap_or(qep_app::mail::ANSWER_TEMPLATES[0]);
     let stored = state.store.find_template(key).await?;
     let prefecture = state
         .store
@@ -515,8 +504,8 @@ async fn answer_draft(
         None => (default_subject, default_body),
     };
     Ok((
-        crate::mail::render_for(item, subject, default_subject, &prefecture, &service),
-        crate::mail::render_for(item, body, default_body, &prefecture, &service),
+        qep_app::mail::render_for(item, subject, default_subject, &prefecture, &service),
+        qep_app::mail::render_for(item, body, default_body, &prefecture, &service),
     ))
 }
 
@@ -535,14 +524,14 @@ pub async fn show(
     let (draft_subject, draft_body) = answer_draft(&state, &item, answer_key).await?;
     let services = state.store.list_services().await?;
     let sites = state.store.list_sites().await?;
-    let today = crate::today();
+    let today = state.app.today();
     let calendar = site_calendar(&state, item.site).await?;
     let response_days = item
         .answered_on
         .and_then(|a| calendar.working_days_between(item.received_on, a).ok());
     let transfer_to = service_options(services.iter().filter(|s| Some(s.id) != item.service));
     let view = context! {
-        item => row(&item, &services, today),
+        item => row(&item, &services, &calendar, today),
         detail => context! {
             received_at => qep_core::time::format_paris(item.received_at),
             site => sites.iter().find(|s| s.id == item.site).map(|s| s.name.clone()),
@@ -552,7 +541,9 @@ pub async fn show(
             requester_address => item.requester_address,
             answer => item.answer.map(AnswerType::label),
             response_days => response_days,
-            on_time => item.answered_on.map(|a| a <= item.due_on),
+            on_time => item
+                .answered_on
+                .and_then(|a| calendar.is_on_time(item.received_on, a, item.deadline_days).ok()),
             out_of_scope => item.out_of_scope.map(OutOfScope::label),
             open => item.answered_on.is_none(),
             body => item.body.clone(),
@@ -615,7 +606,7 @@ pub async fn answer(
     let item = item_for(&state, &session, &id).await?;
     let on = NaiveDate::parse_from_str(data.get("answered_on").trim(), "%Y-%m-%d")
         .ok()
-        .filter(|d| *d >= item.received_on && *d <= crate::today())
+        .filter(|d| *d >= item.received_on && *d <= state.app.today())
         .ok_or_else(|| {
             WebError::BadRequest(
                 "date de réponse invalide : entre la réception et aujourd'hui".into(),
@@ -722,7 +713,7 @@ async fn render_fast(
         .store
         .list_correspondence(&CorrespondenceQuery {
             services: session.user.role.is_limited_to_own_services().then(|| session.user.services.clone()),
-            received_from: crate::today().checked_sub_signed(chrono::Duration::days(31)),
+            received_from: state.app.today().checked_sub_signed(chrono::Duration::days(31)),
             limit: 500,
             ..Default::default()
         })
@@ -774,7 +765,7 @@ pub async fn fast_form(
             .service
             .or_else(|| session.user.services.first().map(ToString::to_string))
             .unwrap_or_default(),
-        received_on: q.date.unwrap_or_else(|| crate::today().to_string()),
+        received_on: q.date.unwrap_or_else(|| state.app.today().to_string()),
         received_time: String::new(),
         requester_name: String::new(),
         requester_email: String::new(),
@@ -865,7 +856,7 @@ pub async fn answer_by_mail(
     };
     state
         .store
-        .answer_by_mail(&session.actor(), item.id, crate::today(), answer, &mail)
+        .answer_by_mail(&session.actor(), item.id, state.app.today(), answer, &mail)
         .await?;
     Ok(redirect_with_notice(
         &state,

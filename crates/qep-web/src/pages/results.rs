@@ -11,8 +11,9 @@ use qep_core::indicators::{Period, Periodicity, grade};
 
 use crate::AppState;
 use crate::error::WebError;
-use crate::indicators::{Catalogue, Frozen, catalogue, french_number, with_unit};
 use crate::render::{RequestContext, page};
+use qep_app::indicators::{Catalogue, Frozen, catalogue};
+use qep_report::number::{french as french_number, with_unit};
 
 /// A validated period with its frozen values.
 struct Published {
@@ -93,7 +94,7 @@ pub async fn page_html(
     State(state): State<AppState>,
     ctx: RequestContext,
 ) -> Result<Response, WebError> {
-    let cat = catalogue(&*state.store).await?;
+    let cat = catalogue(&state.app).await?;
     let blocks: Vec<Value> = latest(&state)
         .await?
         .iter()
@@ -120,7 +121,7 @@ pub async fn page_html(
 /// Services Publics + results export (structure, indicator, period, frequency, value, unit,
 /// update date); `;` and a UTF-8 BOM for spreadsheets.
 pub async fn open_data(State(state): State<AppState>) -> Result<Response, WebError> {
-    let cat = catalogue(&*state.store).await?;
+    let cat = catalogue(&state.app).await?;
     let prefecture = state.store.find_prefecture().await?;
     let (structure_code, structure) = prefecture
         .map(|p| (format!("PREF-{}", p.department.code()), p.name))

@@ -93,7 +93,9 @@ pub async fn login_form(
 /// takes as long to refuse as a wrong password.
 fn dummy_hash() -> &'static str {
     static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| auth::hash_password("qep-timing-equaliser").unwrap_or_default())
+    HASH.get_or_init(|| {
+        qep_app::accounts::hash_password("qep-timing-equaliser").unwrap_or_default()
+    })
 }
 
 pub async fn login(
@@ -150,9 +152,7 @@ pub async fn login(
         Some((user, hash)) if user.active => (Some(user), hash),
         _ => (None, dummy_hash().to_owned()),
     };
-    let verified = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))?;
+    let verified = qep_app::accounts::verify_password_async(password, hash).await;
     let Some(user) = user.filter(|_| verified) else {
         state.throttle.record_failure(&keys, now);
         tracing::info!(email = %raw_email, "login failed");

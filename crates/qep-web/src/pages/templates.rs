@@ -10,9 +10,9 @@ use crate::AppState;
 use crate::auth::AdminUser;
 use crate::error::WebError;
 use crate::form::{FieldErrors, FormData};
-use crate::mail::{ANSWER_TEMPLATES, TEMPLATES, check_template, default_template};
 use crate::render::{RequestContext, page, ser};
 use crate::routes;
+use qep_app::mail::{ANSWER_TEMPLATES, TEMPLATES, check_template, default_template};
 
 const SUBJECT_MAX: usize = 200;
 const BODY_MAX: usize = 10_000;

@@ -13,7 +13,9 @@ use serde::Serialize;
 
 use super::{SelectOption, form_status, parse_id, service_options};
 use crate::AppState;
-use crate::auth::{AdminUser, generate_password, hash_password_async};
+use qep_app::accounts::{generate_password, hash_password_async};
+
+use crate::auth::AdminUser;
 use crate::error::WebError;
 use crate::form::{FieldErrors, FormData};
 use crate::render::{RequestContext, page, ser};

@@ -93,10 +93,10 @@ pub(crate) struct Browser {
 impl Browser {
     /// `None` outside CI when chromedriver is missing.
     pub(crate) async fn start() -> Option<Browser> {
-        Self::start_with(qep_web::mail::MailConfig::default()).await
+        Self::start_with(qep_app::mail::MailConfig::default()).await
     }
 
-    async fn start_with(mail: qep_web::mail::MailConfig) -> Option<Browser> {
+    async fn start_with(mail: qep_app::mail::MailConfig) -> Option<Browser> {
         if !Path::new(CHROMEDRIVER).exists() {
             assert!(
                 std::env::var("CI").is_err(),
@@ -108,14 +108,15 @@ impl Browser {
         let axe = axe_source();
         let db = TempDbPath::new();
         let store = std::sync::Arc::new(SqliteStore::open(&db.0, true).await.expect("open"));
-        qep::demo::seed(&*store).await.expect("seed");
+        let ctx = qep_app::Ctx::new(store);
+        qep::demo::seed(&ctx).await.expect("seed");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(qep::serve(
-            store,
+            ctx,
             qep_web::WebConfig::default(),
             mail,
             listener,
@@ -269,7 +270,7 @@ async fn a_citizen_uses_the_public_form_in_a_browser() {
     let Some(smtp) = crate::mail::smtp_server().await else {
         return;
     };
-    let mail = qep_web::mail::MailConfig {
+    let mail = qep_app::mail::MailConfig {
         smtp_url: Some(format!("smtp://127.0.0.1:{}", smtp.port)),
         from: "Préfecture <ne-pas-repondre@demo.invalid>".into(),
         poll_interval: Duration::from_millis(300),

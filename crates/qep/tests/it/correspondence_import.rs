@@ -32,8 +32,10 @@ fn text(b: &[u8]) -> String {
 /// Argentan, Mortagne; services ACC, BASE, CERT, BCI, DCL, SPA, SPM; référentiel 2018).
 async fn demo_db() -> TempDbPath {
     let db = TempDbPath::new();
-    let store = SqliteStore::open(&db.0, true).await.expect("open sqlite");
-    qep::demo::seed(&store).await.expect("seed demo");
+    let store = std::sync::Arc::new(SqliteStore::open(&db.0, true).await.expect("open sqlite"));
+    qep::demo::seed(&qep_app::Ctx::new(store.clone()))
+        .await
+        .expect("seed demo");
     store.close().await;
     db
 }

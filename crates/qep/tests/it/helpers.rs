@@ -24,6 +24,8 @@ enum Db {
 
 pub struct TestApp {
     pub store: Arc<dyn Store>,
+    /// The use cases' context over `store`, as the pages get it.
+    pub ctx: qep_app::Ctx,
     pub router: Router,
     db: Option<Db>,
 }
@@ -48,10 +50,12 @@ impl TestApp {
     }
 
     async fn build(store: Arc<dyn Store>, db: Db, config: qep_web::WebConfig) -> TestApp {
-        qep::demo::seed(&*store).await.expect("seed demo");
-        let state = qep_web::AppState::new(store.clone(), config).expect("state");
+        let ctx = qep_app::Ctx::new(store.clone());
+        qep::demo::seed(&ctx).await.expect("seed demo");
+        let state = qep_web::AppState::new(ctx.clone(), config).expect("state");
         TestApp {
             router: qep_web::app(state),
+            ctx,
             store,
             db: Some(db),
         }

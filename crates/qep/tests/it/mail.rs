@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
-use qep_web::mail::{MailConfig, send_due};
+use qep_app::mail::{MailConfig, send_due};
 use serde_json::Value;
 
 use crate::helpers::{ADMIN, TestApp};
@@ -148,8 +148,8 @@ async fn a_citizen_writes_gets_a_reference_and_an_acknowledgement() {
         from: "Préfecture de démonstration <ne-pas-repondre@demo.invalid>".into(),
         poll_interval: Duration::from_secs(1),
     };
-    assert_eq!(send_due(&*app.store, &config).await, Ok(1));
-    assert_eq!(send_due(&*app.store, &config).await, Ok(0), "sent once");
+    assert_eq!(send_due(&app.ctx, &config).await, Ok(1));
+    assert_eq!(send_due(&app.ctx, &config).await, Ok(0), "sent once");
     let deadline = Instant::now() + Duration::from_secs(10);
     let mails = loop {
         let m = received(&server);
@@ -205,7 +205,7 @@ async fn a_failed_send_waits_and_the_registration_stays() {
         smtp_url: Some(format!("smtp://127.0.0.1:{}", free_port())),
         ..MailConfig::default()
     };
-    assert_eq!(send_due(&*app.store, &closed).await, Ok(0));
+    assert_eq!(send_due(&app.ctx, &closed).await, Ok(0));
     assert_eq!(
         app.store.outbox_counts().await,
         Ok((1, 0)),
@@ -422,7 +422,7 @@ async fn the_morning_digest_lists_each_services_late_and_due_items_once_a_day() 
         )
         .await
         .expect("register");
-    let queued = qep_web::mail::daily_digest(&*app.store, d(5, 13), d(5, 14))
+    let queued = qep_app::mail::daily_digest(&app.ctx, d(5, 13), d(5, 14))
         .await
         .expect("digest");
     assert_eq!(
@@ -451,7 +451,7 @@ async fn the_morning_digest_lists_each_services_late_and_due_items_once_a_day() 
         .expect("lead's digest");
     assert!(lead.body.contains("Sans service"));
     assert_eq!(
-        qep_web::mail::daily_digest(&*app.store, d(5, 13), d(5, 14)).await,
+        qep_app::mail::daily_digest(&app.ctx, d(5, 13), d(5, 14)).await,
         Ok(0),
         "once a day"
     );

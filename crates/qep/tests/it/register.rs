@@ -152,10 +152,10 @@ async fn agents_run_a_month_of_mail_and_the_dashboard_computes_from_it() {
     assert_eq!(moved.due_on.to_string(), "2024-05-28");
 
     // The indicators come from the register: 1 on time out of 3 due; mean delay (4 + 8) / 2.
-    let cat = qep_web::indicators::catalogue(&*app.store)
+    let cat = qep_app::indicators::catalogue(&app.ctx)
         .await
         .expect("catalogue");
-    let res = qep_web::indicators::results(&*app.store, &cat, 2024, None, None)
+    let res = qep_app::indicators::results(&app.ctx, &cat, 2024, None, None)
         .await
         .expect("results");
     let flat = res.flat();
@@ -178,7 +178,7 @@ async fn agents_run_a_month_of_mail_and_the_dashboard_computes_from_it() {
     admin.login(ADMIN).await;
     let dash = admin.get("/tableau-de-bord?annee=2024").await;
     assert!(
-        dash.body.contains("33,33 %"),
+        dash.body.contains("33,33\u{a0}%"),
         "the dashboard shows the register's rate"
     );
     let all = app
@@ -239,10 +239,10 @@ async fn declared_sampled_weeks_restrict_sampled_indicators_and_say_so() {
             .map(|r| (r.numerator, r.denominator, r.sampled))
             .expect("rate")
     };
-    let cat = qep_web::indicators::catalogue(&*app.store)
+    let cat = qep_app::indicators::catalogue(&app.ctx)
         .await
         .expect("catalogue");
-    let all = qep_web::indicators::results(&*app.store, &cat, 2024, None, None)
+    let all = qep_app::indicators::results(&app.ctx, &cat, 2024, None, None)
         .await
         .expect("results")
         .flat();
@@ -262,7 +262,7 @@ async fn declared_sampled_weeks_restrict_sampled_indicators_and_say_so() {
         app.store.list_sampled_weeks().await,
         Ok(vec![(d(2024, 5, 6), d(2024, 5, 10))])
     );
-    let sampled = qep_web::indicators::results(&*app.store, &cat, 2024, None, None)
+    let sampled = qep_app::indicators::results(&app.ctx, &cat, 2024, None, None)
         .await
         .expect("results")
         .flat();
@@ -410,10 +410,10 @@ async fn log_registers_feed_the_update_and_pan_indicators() {
         "no category, impossible duration"
     );
 
-    let cat = qep_web::indicators::catalogue(&*app.store)
+    let cat = qep_app::indicators::catalogue(&app.ctx)
         .await
         .expect("catalogue");
-    let flat = qep_web::indicators::results(&*app.store, &cat, 2024, None, None)
+    let flat = qep_app::indicators::results(&app.ctx, &cat, 2024, None, None)
         .await
         .expect("results")
         .flat();
@@ -570,22 +570,46 @@ async fn fast_paper_entry_keeps_its_settings_and_letters_get_their_acknowledgeme
         "fast entry is for paper"
     );
 
-    // A letter with an e-mail address to answer: the letter acknowledgement is queued.
-    let res = agent
-        .post(
-            "/registres/courrier/nouveau",
-            &[
-                ("channel", "letter"),
-                ("kind", "general_information"),
-                ("site_id", "1"),
-                ("service_id", &acc),
-                ("received_on", "2024-05-03"),
-                ("subject", "Horaires"),
-                ("requester_email", "lettre@example.org"),
-                ("in_scope", "1"),
-            ],
-        )
-        .await;
+    // A letter entered after its due date: no acknowledgement promising a past date.
+    let letter = |received_on: String| {
+        vec![
+            ("channel", "letter".to_owned()),
+            ("kind", "general_information".to_owned()),
+            ("site_id", "1".to_owned()),
+            ("service_id", acc.clone()),
+            ("received_on", received_on),
+            ("subject", "Horaires".to_owned()),
+            ("requester_email", "lettre@example.org".to_owned()),
+            ("in_scope", "1".to_owned()),
+        ]
+    };
+    let old = letter("2024-05-03".into());
+    let old: Vec<(&str, &str)> = old.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = agent.post("/registres/courrier/nouveau", &old).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let mails = app
+        .store
+        .due_mails(chrono::Utc::now(), 10)
+        .await
+        .expect("due");
+    assert!(
+        mails.is_empty(),
+        "registered after its due date: no acknowledgement"
+    );
+
+    // A letter received today with an e-mail address: the letter acknowledgement is queued.
+    let today = app.ctx.today();
+    let due = app
+        .ctx
+        .calendars
+        .site(&*app.store, qep_core::ids::SiteId(1), today)
+        .await
+        .expect("calendar")
+        .due_date(today, 10)
+        .expect("due date");
+    let new = letter(today.to_string());
+    let new: Vec<(&str, &str)> = new.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = agent.post("/registres/courrier/nouveau", &new).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
     let mails = app
         .store
@@ -593,12 +617,18 @@ async fn fast_paper_entry_keeps_its_settings_and_letters_get_their_acknowledgeme
         .await
         .expect("due");
     assert_eq!(mails.len(), 1);
+    let reference = format!("votre courrier {}-000001", today.format("%Y"));
     assert!(
-        mails[0].subject.contains("votre courrier 2024-000002"),
+        mails[0].subject.contains(&reference),
         "{}",
         mails[0].subject
     );
-    assert!(mails[0].body.contains("10 jours ouvrés") && mails[0].body.contains("22/05/2024"));
+    assert!(
+        mails[0].body.contains("10 jours ouvrés")
+            && mails[0].body.contains(&due.format("%d/%m/%Y").to_string()),
+        "{}",
+        mails[0].body
+    );
     app.cleanup().await;
 }
 

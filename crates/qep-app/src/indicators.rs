@@ -11,7 +11,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
-use qep_core::calendar::{Territory, WorkingCalendar};
+use std::sync::Arc;
+
+use qep_core::calendar::WorkingCalendar;
 use qep_core::ids::SiteId;
 use qep_core::indicators::engine::aggregate_entered;
 use qep_core::indicators::{
@@ -22,6 +24,8 @@ use qep_core::referentiel;
 use qep_core::registers::correspondence::{feeds, indicator_family};
 use qep_core::registers::log::{LogEntry, dates_for};
 use qep_store::{Actor, Store, StoreError, StoreResult};
+
+use crate::Ctx;
 use serde::{Deserialize, Serialize};
 
 /// Module number given to indicators a prefecture adds itself.
@@ -62,7 +66,8 @@ impl Catalogue {
 }
 
 /// The indicators in scope, with local targets applied.
-pub async fn catalogue(store: &dyn Store) -> StoreResult<Catalogue> {
+pub async fn catalogue(ctx: &Ctx) -> StoreResult<Catalogue> {
+    let store = ctx.store();
     let mut entries = Vec::new();
     if let Some(p) = store.find_prefecture().await?
         && let Some(r) = referentiel::find(&p.scope.referentiel)
@@ -190,15 +195,15 @@ async fn with_facts(
 /// were published then. (Register-computed indicators will also count late and pending
 /// items as of that day.)
 pub async fn results(
-    store: &dyn Store,
+    ctx: &Ctx,
     catalogue: &Catalogue,
     year: i32,
     site: Option<SiteId>,
     as_of: Option<chrono::NaiveDate>,
 ) -> StoreResult<Results> {
-    let today = crate::today();
-    let as_of_day = as_of.unwrap_or(today);
-    let register = RegisterData::load(store, year, site, as_of_day).await?;
+    let store = ctx.store();
+    let as_of_day = as_of.unwrap_or_else(|| ctx.today());
+    let register = RegisterData::load(ctx, year, site, as_of_day).await?;
     let current = with_facts(store, year, site).await?;
     let previous = with_facts(store, year - 1, site).await?;
     let defs: HashMap<&str, &IndicatorDef> = catalogue
@@ -303,7 +308,7 @@ pub async fn results(
 /// The registers' items of two years (correspondence and the log registers), with each
 /// site's calendar (as of the computation day), ready for the engine.
 struct RegisterData {
-    calendars: BTreeMap<i64, WorkingCalendar>,
+    calendars: BTreeMap<i64, Arc<WorkingCalendar>>,
     correspondence: Vec<(i64, &'static str, ItemRecord)>,
     logs: Vec<(i64, LogEntry)>,
     /// Sampled weeks are declared: indicators that allow it count sampled items only.
@@ -312,11 +317,12 @@ struct RegisterData {
 
 impl RegisterData {
     async fn load(
-        store: &dyn Store,
+        ctx: &Ctx,
         year: i32,
         site: Option<SiteId>,
         as_of: chrono::NaiveDate,
     ) -> StoreResult<RegisterData> {
+        let store = ctx.store();
         let mut data = RegisterData {
             calendars: BTreeMap::new(),
             correspondence: Vec::new(),
@@ -354,24 +360,18 @@ impl RegisterData {
                 data.logs.push((e.site.0, e.entry));
             }
         }
-        let territory = store
-            .find_prefecture()
-            .await?
-            .map_or(Territory::Metropole, |p| Territory::of(p.department));
         let sites: std::collections::BTreeSet<i64> = data
             .correspondence
             .iter()
             .map(|(s, _, _)| *s)
             .chain(data.logs.iter().map(|(s, _)| *s))
             .collect();
-        for site_id in sites {
-            let settings = store
-                .site_calendar(SiteId(site_id))
-                .await?
-                .settings()
-                .as_of(as_of);
-            data.calendars
-                .insert(site_id, WorkingCalendar::new(territory, &settings));
+        for (site, calendar) in ctx
+            .calendars
+            .sites(store, sites.into_iter().map(SiteId), as_of)
+            .await?
+        {
+            data.calendars.insert(site.0, calendar);
         }
         Ok(data)
     }
@@ -468,12 +468,12 @@ fn pool(def: &IndicatorDef, parts: &[Outcome]) -> Outcome {
 /// Freezes `period`: the values as computed now are kept, and later changes to the data
 /// show as differences instead of rewriting the published figures.
 pub async fn validate(
-    store: &dyn Store,
+    ctx: &Ctx,
     actor: &Actor,
     catalogue: &Catalogue,
     period: Period,
 ) -> StoreResult<usize> {
-    let results = results(store, catalogue, period.year(), None, None).await?;
+    let results = results(ctx, catalogue, period.year(), None, None).await?;
     let snapshot: Vec<Frozen> = results
         .flat()
         .into_iter()
@@ -486,7 +486,7 @@ pub async fn validate(
         })
         .collect();
     let json = serde_json::to_string(&snapshot).map_err(|e| StoreError::Backend(e.to_string()))?;
-    store
+    ctx.store
         .validate_period(actor, &period.to_string(), &json)
         .await?;
     Ok(snapshot.len())
@@ -498,58 +498,4 @@ pub fn level_of(def: &IndicatorDef, period: Period, value: f64) -> Option<u8> {
     def.target_for(period.year())
         .and_then(|t| grade(value, t))
         .map(|l| l.number())
-}
-
-/// A number as French readers write it: comma decimal separator, at most two decimals,
-/// thin spaces between thousands (`7 594 507`, `91,19`).
-pub fn french_number(v: f64) -> String {
-    let rounded = format!("{:.2}", v);
-    let trimmed = rounded.trim_end_matches('0').trim_end_matches('.');
-    let (sign, digits) = match trimmed.strip_prefix('-') {
-        Some(rest) => ("-", rest),
-        None => ("", trimmed),
-    };
-    let (int, frac) = match digits.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (digits, None),
-    };
-    let mut grouped = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push('\u{202f}');
-        }
-        grouped.push(c);
-    }
-    match frac {
-        Some(f) => format!("{sign}{grouped},{f}"),
-        None => format!("{sign}{grouped}"),
-    }
-}
-
-/// A value with its unit, e.g. `91,19 %`, `24,48 j`, `0,7 ‰`.
-pub fn with_unit(v: f64, unit: qep_core::indicators::Unit) -> String {
-    let symbol = unit.symbol();
-    match symbol {
-        "" => french_number(v),
-        "/5" => format!("{}/5", french_number(v)),
-        s => format!("{} {s}", french_number(v)),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_read_the_french_way() {
-        assert_eq!(french_number(91.19), "91,19");
-        assert_eq!(french_number(7594507.0), "7\u{202f}594\u{202f}507");
-        assert_eq!(french_number(0.2675), "0,27");
-        assert_eq!(french_number(-1234.5), "-1\u{202f}234,5");
-        assert_eq!(french_number(100.0), "100");
-        assert_eq!(
-            with_unit(24.48, qep_core::indicators::Unit::Days),
-            "24,48 j"
-        );
-    }
 }

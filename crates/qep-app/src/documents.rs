@@ -10,6 +10,9 @@ use qep_core::referentiel;
 use qep_pdf::{BilanInput, Chart, CorrespondenceSummary, PosterFigure, PosterInput, Scope, Texts};
 use qep_store::{CorrespondenceQuery, Store, StoreError, StoreResult};
 
+use qep_core::registers::deadline::{self, ItemState};
+
+use crate::Ctx;
 use crate::indicators::{Catalogue, catalogue, results};
 
 /// The six Transparence figures, with the plain words the poster uses.
@@ -57,12 +60,13 @@ pub enum TablesError {
 /// CSV (`Some(comma)`: `,` separator, else `;` with a BOM for French Excel). Also returns
 /// how many indicators they hold.
 pub async fn tables(
-    store: &dyn Store,
+    ctx: &Ctx,
     year: i32,
     csv: Option<bool>,
 ) -> Result<(Vec<u8>, usize), TablesError> {
-    let cat = catalogue(store).await?;
-    let res = results(store, &cat, year, None, None).await?;
+    let store = ctx.store();
+    let cat = catalogue(ctx).await?;
+    let res = results(ctx, &cat, year, None, None).await?;
     let bytes = match csv {
         Some(comma) => qep_report::csv(year, &res.sections, comma).into_bytes(),
         None => qep_report::workbook(&prefecture_name(store).await?, year, &res.sections)
@@ -110,10 +114,15 @@ fn charts(year: i32, sections: &[(String, qep_core::indicators::YearTable)]) -> 
     out
 }
 
+/// The year's correspondence in scope by channel and theme, and its on-time rate by the
+/// one rule ([`deadline::state`] as of `as_of`, as the indicator engine counts it: items
+/// answered on time over items answered or already late).
 async fn correspondence(
-    store: &dyn Store,
+    ctx: &Ctx,
     year: i32,
+    as_of: NaiveDate,
 ) -> StoreResult<Option<CorrespondenceSummary>> {
+    let store = ctx.store();
     let (Some(from), Some(to)) = (
         NaiveDate::from_ymd_opt(year, 1, 1),
         NaiveDate::from_ymd_opt(year, 12, 31),
@@ -133,9 +142,13 @@ async fn correspondence(
     if items.is_empty() {
         return Ok(None);
     }
+    let calendars = ctx
+        .calendars
+        .sites(store, items.iter().map(|i| i.site), as_of)
+        .await?;
     let mut by_channel: BTreeMap<&str, u64> = BTreeMap::new();
     let mut by_theme: BTreeMap<&str, u64> = BTreeMap::new();
-    let (mut out_of_scope, mut answered, mut on_time) = (0, 0u64, 0u64);
+    let (mut out_of_scope, mut decided, mut on_time) = (0, 0u64, 0u64);
     for item in &items {
         if !item.in_scope {
             out_of_scope += 1;
@@ -143,11 +156,23 @@ async fn correspondence(
         }
         *by_channel.entry(item.channel.label()).or_default() += 1;
         *by_theme.entry(item.kind.label()).or_default() += 1;
-        if let Some(day) = item.answered_on {
-            answered += 1;
-            if day <= item.due_on {
-                on_time += 1;
+        let Some(calendar) = calendars.get(&item.site) else {
+            continue;
+        };
+        let state = deadline::state(
+            calendar,
+            item.received_on,
+            item.deadline_days,
+            item.answered_on,
+            as_of,
+        );
+        match state.map(ItemState::on_time) {
+            Ok(Some(ok)) => {
+                decided += 1;
+                on_time += u64::from(ok);
             }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(item = %item.reference, error = %e, "outside the calendar"),
         }
     }
     Ok(Some(CorrespondenceSummary {
@@ -161,7 +186,7 @@ async fn correspondence(
             .collect(),
         out_of_scope,
         total: items.len() as u64,
-        answered_on_time_rate: (answered > 0).then(|| on_time as f64 / answered as f64 * 100.0),
+        answered_on_time_rate: (decided > 0).then(|| on_time as f64 / decided as f64 * 100.0),
     }))
 }
 
@@ -184,16 +209,13 @@ pub fn texts_of(pairs: Vec<(String, String)>) -> Texts {
 
 /// The yearly quality report of `year`. Surveys, the action plan and the audit calendar
 /// are not kept in QeP yet: those sections say so.
-pub async fn bilan_input(
-    store: &dyn Store,
-    year: i32,
-    author: &str,
-    today: NaiveDate,
-) -> StoreResult<BilanInput> {
+pub async fn bilan_input(ctx: &Ctx, year: i32, author: &str) -> StoreResult<BilanInput> {
+    let store = ctx.store();
+    let today = ctx.today();
     let texts = texts_of(store.report_texts(year).await?);
     let settings = store.find_prefecture().await?;
-    let cat: Catalogue = catalogue(store).await?;
-    let res = results(store, &cat, year, None, None).await?;
+    let cat: Catalogue = catalogue(ctx).await?;
+    let res = results(ctx, &cat, year, None, None).await?;
     let (prefecture, department_name, scope) = match &settings {
         Some(s) => {
             let version = referentiel::find(&s.scope.referentiel);
@@ -237,7 +259,7 @@ pub async fn bilan_input(
         scope,
         charts: charts(year, &res.sections),
         sections: res.sections,
-        correspondence: correspondence(store, year).await?,
+        correspondence: correspondence(ctx, year, today).await?,
         surveys: None,
         actions: None,
         calendar: None,
@@ -251,16 +273,13 @@ fn quarter_cell(row: &Row, quarter: u32) -> Option<f64> {
 }
 
 /// The Transparence poster of `quarter` (1 to 4) of `year`, with the previous quarter.
-pub async fn poster_input(
-    store: &dyn Store,
-    year: i32,
-    quarter: u32,
-    today: NaiveDate,
-) -> StoreResult<PosterInput> {
-    let cat = catalogue(store).await?;
-    let current = results(store, &cat, year, None, None).await?;
+pub async fn poster_input(ctx: &Ctx, year: i32, quarter: u32) -> StoreResult<PosterInput> {
+    let store = ctx.store();
+    let today = ctx.today();
+    let cat = catalogue(ctx).await?;
+    let current = results(ctx, &cat, year, None, None).await?;
     let previous_year = if quarter == 1 {
-        Some(results(store, &cat, year - 1, None, None).await?)
+        Some(results(ctx, &cat, year - 1, None, None).await?)
     } else {
         None
     };

@@ -4,12 +4,13 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use minijinja::{Environment, context};
 use qep_core::registers::correspondence::{Channel, Kind};
-use qep_store::{Correspondence, Mail, NewMail, Store, StoreResult, Template};
+use qep_store::{Correspondence, Mail, NewMail, StoreResult, Template};
+
+use crate::Ctx;
 
 /// Mail settings (from `qep.toml` / `QEP_*`).
 #[derive(Debug, Clone)]
@@ -239,7 +240,8 @@ fn build(mail: &Mail, from: &str) -> Result<Message, String> {
 }
 
 /// Sends what is due in the outbox once; returns how many were sent.
-pub async fn send_due(store: &dyn Store, config: &MailConfig) -> StoreResult<usize> {
+pub async fn send_due(ctx: &Ctx, config: &MailConfig) -> StoreResult<usize> {
+    let store = ctx.store();
     let Some(url) = &config.smtp_url else {
         return Ok(0);
     };
@@ -251,7 +253,7 @@ pub async fn send_due(store: &dyn Store, config: &MailConfig) -> StoreResult<usi
         }
     };
     let mut sent = 0;
-    for mail in store.due_mails(Utc::now(), 50).await? {
+    for mail in store.due_mails(ctx.now(), 50).await? {
         let result = match build(&mail, &config.from) {
             Ok(message) => transport
                 .send(message)
@@ -262,13 +264,13 @@ pub async fn send_due(store: &dyn Store, config: &MailConfig) -> StoreResult<usi
         };
         match result {
             Ok(()) => {
-                store.mark_mail_sent(mail.id, Utc::now()).await?;
+                store.mark_mail_sent(mail.id, ctx.now()).await?;
                 sent += 1;
             }
             Err(e) => {
                 let retry = backoff(mail.attempts + 1)
                     .and_then(|d| chrono::Duration::from_std(d).ok())
-                    .map(|d| Utc::now() + d);
+                    .map(|d| ctx.now() + d);
                 tracing::warn!(mail = mail.id, error = %e, retry = ?retry, "mail not sent");
                 store.mark_mail_failed(mail.id, &e, retry).await?;
             }
@@ -278,7 +280,7 @@ pub async fn send_due(store: &dyn Store, config: &MailConfig) -> StoreResult<usi
 }
 
 /// Sends the outbox every `poll_interval`, for as long as the server runs.
-pub async fn run_outbox(store: std::sync::Arc<dyn Store>, config: MailConfig) {
+pub async fn run_outbox(ctx: Ctx, config: MailConfig) {
     if config.smtp_url.is_none() {
         tracing::info!("no smtp_url: messages wait in the outbox");
         return;
@@ -286,7 +288,7 @@ pub async fn run_outbox(store: std::sync::Arc<dyn Store>, config: MailConfig) {
     let mut tick = tokio::time::interval(config.poll_interval);
     loop {
         tick.tick().await;
-        if let Err(e) = send_due(&*store, &config).await {
+        if let Err(e) = send_due(&ctx, &config).await {
             tracing::warn!(error = %e, "outbox run failed");
         }
     }
@@ -297,10 +299,11 @@ pub async fn run_outbox(store: std::sync::Arc<dyn Store>, config: MailConfig) {
 /// leads. Runs once per day (`job_runs`), whichever process gets there first. Returns the
 /// number of messages queued.
 pub async fn daily_digest(
-    store: &dyn Store,
+    ctx: &Ctx,
     today: chrono::NaiveDate,
     next_working_day: chrono::NaiveDate,
 ) -> StoreResult<usize> {
+    let store = ctx.store();
     use qep_core::account::Role;
     use qep_store::CorrespondenceQuery;
 
@@ -393,32 +396,26 @@ pub async fn daily_digest(
 
 /// Runs the digest if it is 7 o'clock or later in Paris and it has not run today: the next
 /// working day comes from the main site's calendar.
-pub async fn digest_if_due(store: &dyn Store, now: chrono::DateTime<Utc>) -> StoreResult<usize> {
+pub async fn digest_if_due(ctx: &Ctx) -> StoreResult<usize> {
     use chrono::Timelike;
-    use qep_core::calendar::{Territory, WorkingCalendar};
 
-    let local = qep_core::time::to_paris(now);
+    let store = ctx.store();
+    let local = qep_core::time::to_paris(ctx.now());
     if local.hour() < 7 {
         return Ok(0);
     }
     let today = local.date();
-    let territory = store
-        .find_prefecture()
-        .await?
-        .map_or(Territory::Metropole, |p| Territory::of(p.department));
     let sites = store.list_sites().await?;
-    let Some(site) = sites
-        .iter()
-        .find(|s| s.kind == qep_core::prefecture::SiteKind::Prefecture)
-        .or_else(|| sites.first())
-    else {
+    let Some(site) = qep_core::prefecture::main_site(&sites) else {
         return Ok(0);
     };
-    let settings = store.site_calendar(site.id).await?.settings().as_of(today);
-    let next = WorkingCalendar::new(territory, &settings)
+    let next = ctx
+        .calendars
+        .site(store, site.id, today)
+        .await?
         .due_date(today, 1)
         .unwrap_or(today);
-    daily_digest(store, today, next).await
+    daily_digest(ctx, today, next).await
 }
 
 #[cfg(test)]
