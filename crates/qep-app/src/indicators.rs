@@ -217,7 +217,7 @@ pub async fn results(
             let Ok(period) = Period::parse(&v.period) else {
                 continue;
             };
-            if as_of.is_some_and(|d| qep_core::time::to_paris(v.validated_at).date() > d) {
+            if as_of.is_some_and(|d| qep_core::time::local_date(v.validated_at, ctx.zone()) > d) {
                 continue;
             }
             let values: Vec<Frozen> = serde_json::from_str(&v.snapshot)

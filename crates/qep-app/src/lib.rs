@@ -19,9 +19,12 @@ pub mod indicators;
 pub mod mail;
 pub mod registers;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
-use qep_store::Store;
+use qep_core::ids::SiteId;
+use qep_core::time::Tz;
+use qep_store::{Store, StoreResult};
 
 pub use crate::calendars::Calendars;
 pub use crate::clock::{Clock, FixedClock, SystemClock};
@@ -33,6 +36,22 @@ pub struct Ctx {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub calendars: Arc<Calendars>,
+    /// The prefecture's legal time (its main site's), as last read by [`Ctx::zones`].
+    zone: Arc<RwLock<Tz>>,
+}
+
+/// The legal time of every site, and the prefecture's (its main site's).
+#[derive(Debug, Clone)]
+pub struct Zones {
+    pub prefecture: Tz,
+    pub sites: HashMap<SiteId, Tz>,
+}
+
+impl Zones {
+    /// A site's zone; the prefecture's for an unknown site.
+    pub fn of(&self, site: SiteId) -> Tz {
+        self.sites.get(&site).copied().unwrap_or(self.prefecture)
+    }
 }
 
 impl Ctx {
@@ -46,7 +65,42 @@ impl Ctx {
             store,
             clock,
             calendars: Arc::new(Calendars::default()),
+            zone: Arc::new(RwLock::new(qep_core::time::PARIS)),
         }
+    }
+
+    /// A context on the system clock whose "today" is already the prefecture's.
+    pub async fn open(store: Arc<dyn Store>) -> StoreResult<Ctx> {
+        let ctx = Ctx::new(store);
+        ctx.zones().await?;
+        Ok(ctx)
+    }
+
+    /// Every site's legal time: its own, else its département's. Also refreshes the
+    /// prefecture's zone that [`Ctx::today`] uses.
+    pub async fn zones(&self) -> StoreResult<Zones> {
+        let Some(prefecture) = self.store.find_prefecture().await? else {
+            return Ok(Zones {
+                prefecture: qep_core::time::PARIS,
+                sites: HashMap::new(),
+            });
+        };
+        let sites = self.store.list_sites().await?;
+        let department = prefecture.department;
+        let main = qep_core::prefecture::main_site(&sites).map_or_else(
+            || qep_core::time::zone_of(department),
+            |s| s.zone(department),
+        );
+        *self.zone.write().unwrap_or_else(|e| e.into_inner()) = main;
+        Ok(Zones {
+            prefecture: main,
+            sites: sites.iter().map(|s| (s.id, s.zone(department))).collect(),
+        })
+    }
+
+    /// The prefecture's legal time.
+    pub fn zone(&self) -> Tz {
+        *self.zone.read().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn store(&self) -> &dyn Store {
@@ -58,8 +112,14 @@ impl Ctx {
         self.clock.now()
     }
 
-    /// Today in Paris: the day documents are dated and the default period is chosen.
+    /// Today at the prefecture (its main site's legal time): the day documents are dated,
+    /// the default period is chosen and "not after today" is checked.
     pub fn today(&self) -> chrono::NaiveDate {
-        qep_core::time::to_paris(self.clock.now()).date()
+        qep_core::time::local_date(self.clock.now(), self.zone())
+    }
+
+    /// Today at a site.
+    pub fn today_in(&self, zone: Tz) -> chrono::NaiveDate {
+        qep_core::time::local_date(self.clock.now(), zone)
     }
 }

@@ -394,13 +394,14 @@ pub async fn daily_digest(
     Ok(queued)
 }
 
-/// Runs the digest if it is 7 o'clock or later in Paris and it has not run today: the next
-/// working day comes from the main site's calendar.
+/// Runs the digest if it is 7 o'clock or later at the main site (its legal time) and it has
+/// not run today: the next working day comes from the main site's calendar.
 pub async fn digest_if_due(ctx: &Ctx) -> StoreResult<usize> {
     use chrono::Timelike;
 
     let store = ctx.store();
-    let local = qep_core::time::to_paris(ctx.now());
+    let zone = ctx.zones().await?.prefecture;
+    let local = qep_core::time::local(ctx.now(), zone);
     if local.hour() < 7 {
         return Ok(0);
     }

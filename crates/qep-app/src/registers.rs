@@ -55,6 +55,7 @@ pub struct ArrivalError {
 /// The register's rules as they stand today for the prefecture.
 pub struct Rules {
     letter_days: u32,
+    zones: crate::Zones,
     today: NaiveDate,
 }
 
@@ -65,8 +66,10 @@ impl Rules {
             .find_prefecture()
             .await?
             .map_or(15, |p| local_authority_letter_days(&p.scope.referentiel));
+        let zones = ctx.zones().await?;
         Ok(Rules {
             letter_days,
+            zones,
             today: ctx.today(),
         })
     }
@@ -74,11 +77,17 @@ impl Rules {
     pub fn letter_days(&self) -> u32 {
         self.letter_days
     }
-}
 
-/// The site's date of an instant.
-pub fn receipt_day(at: DateTime<Utc>) -> NaiveDate {
-    qep_core::time::to_paris(at).date()
+    /// The receipt day of an instant at a site: its calendar date in the site's legal time
+    /// (an e-mail received at 21:00 in Guadeloupe is received that day, not the next).
+    pub fn receipt_day(&self, site: SiteId, at: DateTime<Utc>) -> NaiveDate {
+        qep_core::time::local_date(at, self.zones.of(site))
+    }
+
+    /// Today at a site.
+    fn today_at(&self, ctx: &Ctx, site: SiteId) -> NaiveDate {
+        ctx.today_in(self.zones.of(site))
+    }
 }
 
 /// The items ready for the store: deadline and due date computed with each site's
@@ -95,7 +104,9 @@ pub async fn prepare(
     let mut items = Vec::with_capacity(arrivals.len());
     let mut errors = Vec::new();
     for (index, a) in arrivals.iter().enumerate() {
-        let received_on = a.received_on.unwrap_or_else(|| receipt_day(a.received_at));
+        let received_on = a
+            .received_on
+            .unwrap_or_else(|| rules.receipt_day(a.site, a.received_at));
         let days = deadline_days(a.channel, a.kind, rules.letter_days);
         let calendar = calendars.get(&a.site).ok_or(StoreError::NotFound("site"))?;
         let due_on = match calendar.due_date(received_on, days) {
@@ -166,7 +177,8 @@ pub async fn register(
         }
     };
     let store = ctx.store();
-    let acknowledge = !item.requester_email.is_empty() && item.due_on >= rules.today;
+    let acknowledge =
+        !item.requester_email.is_empty() && item.due_on >= rules.today_at(ctx, item.site);
     if !acknowledge && !item.requester_email.is_empty() {
         tracing::info!(due_on = %item.due_on, "registered after its due date: no acknowledgement");
     }

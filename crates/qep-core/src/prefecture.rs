@@ -336,6 +336,17 @@ pub struct Site {
     pub name: String,
     pub kind: SiteKind,
     pub address: String,
+    /// The site's legal time when it differs from its département's (`None`: the
+    /// département's, see [`Site::zone`]).
+    pub time_zone: Option<crate::time::Tz>,
+}
+
+impl Site {
+    /// The site's legal time: its own, else its département's.
+    pub fn zone(&self, department: Department) -> crate::time::Tz {
+        self.time_zone
+            .unwrap_or_else(|| crate::time::zone_of(department))
+    }
 }
 
 /// The prefecture's main site: the first site of kind « préfecture », else the first site
@@ -353,6 +364,7 @@ pub struct SiteDraft {
     pub name: String,
     pub kind: SiteKind,
     pub address: String,
+    pub time_zone: Option<crate::time::Tz>,
 }
 
 impl SiteDraft {
@@ -368,7 +380,22 @@ impl SiteDraft {
             name: clean_name("nom du site", name)?,
             kind: SiteKind::parse(kind)?,
             address: address.to_owned(),
+            time_zone: None,
         })
+    }
+
+    /// With its own legal time: an IANA name, or empty for the département's.
+    pub fn with_time_zone(mut self, name: &str) -> Result<SiteDraft, PrefectureError> {
+        self.time_zone = match name.trim() {
+            "" => None,
+            other => Some(crate::time::parse_zone(other).map_err(|problem| {
+                PrefectureError::Invalid {
+                    field: "fuseau horaire",
+                    problem,
+                }
+            })?),
+        };
+        Ok(self)
     }
 }
 

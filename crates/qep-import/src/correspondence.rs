@@ -13,11 +13,11 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use qep_core::account::Email;
 use qep_core::ids::{ServiceId, SiteId};
 use qep_core::registers::correspondence::{AnswerType, Channel, Kind, OutOfScope};
-use qep_core::time::{paris_offset_hours, to_paris};
+use qep_core::time::{PARIS, Tz, to_paris};
 
 use crate::CellError;
 use crate::table::{Table, fold};
@@ -100,8 +100,10 @@ pub struct Context<'a> {
     /// The known sites and services, named in the error for an unknown one.
     pub known_sites: &'a str,
     pub known_services: &'a str,
-    /// Receipts and answers dated after this day (Paris time) are refused.
+    /// Receipts and answers dated after this day (the prefecture's time) are refused.
     pub today: NaiveDate,
+    /// A site's legal time: local times in the file are read in it.
+    pub zone: &'a dyn Fn(SiteId) -> Tz,
 }
 
 /// A checked row: everything of a register item but its deadline and due date.
@@ -129,13 +131,7 @@ pub struct ParsedItem {
 /// Paris legal time to UTC. In the autumn's repeated hour the first (summer-time) instant
 /// is taken; a time in the spring's skipped hour is read with the winter offset.
 pub fn paris_to_utc(local: NaiveDateTime) -> DateTime<Utc> {
-    for offset in [2, 1] {
-        let t = (local - Duration::hours(offset)).and_utc();
-        if paris_offset_hours(t) == offset {
-            return t;
-        }
-    }
-    (local - Duration::hours(1)).and_utc()
+    qep_core::time::to_utc(local, PARIS)
 }
 
 /// How names and codes in a file are compared: lower case, no accents, `_` and `-` as
@@ -272,10 +268,18 @@ enum When {
 }
 
 impl When {
-    fn utc(self) -> DateTime<Utc> {
+    fn utc(self, zone: Tz) -> DateTime<Utc> {
         match self {
-            When::Local(l) => paris_to_utc(l),
+            When::Local(l) => qep_core::time::to_utc(l, zone),
             When::Zoned(t) => t,
+        }
+    }
+
+    /// The day at `zone`.
+    fn date_at(self, zone: Tz) -> NaiveDate {
+        match self {
+            When::Local(l) => l.date(),
+            When::Zoned(t) => qep_core::time::local_date(t, zone),
         }
     }
 
@@ -726,8 +730,8 @@ pub fn parse(table: &Table, ctx: &Context<'_>) -> Result<Vec<ParsedItem>, Vec<Ce
                 kind,
                 site,
                 service,
-                received_at: received.utc(),
-                received_on: received.paris_date(),
+                received_at: received.utc((ctx.zone)(site)),
+                received_on: received.date_at((ctx.zone)(site)),
                 answered_on,
                 answer,
                 in_scope,
@@ -777,6 +781,7 @@ mod tests {
             known_sites: "Préfecture Alençon (1), Argentan (2)",
             known_services: "ACC",
             today: NaiveDate::from_ymd_opt(2024, 12, 31).expect("date"),
+            zone: &|_| PARIS,
         }
     }
 

@@ -350,7 +350,7 @@ macro_rules! impl_sql_store {
             }
 
             fn site_from_row(
-                row: (i64, String, String, String),
+                row: (i64, String, String, String, Option<String>),
             ) -> $crate::StoreResult<::qep_core::prefecture::Site> {
                 Ok(::qep_core::prefecture::Site {
                     id: ::qep_core::ids::SiteId(row.0),
@@ -358,6 +358,12 @@ macro_rules! impl_sql_store {
                     kind: ::qep_core::prefecture::SiteKind::parse(&row.2)
                         .map_err(|e| $crate::StoreError::Corrupt(e.to_string()))?,
                     address: row.3,
+                    time_zone: row
+                        .4
+                        .as_deref()
+                        .map(::qep_core::time::parse_zone)
+                        .transpose()
+                        .map_err($crate::StoreError::Corrupt)?,
                 })
             }
 
@@ -498,8 +504,8 @@ macro_rules! impl_sql_store {
             }
 
             async fn list_sites(&self) -> $crate::StoreResult<Vec<::qep_core::prefecture::Site>> {
-                let rows: Vec<(i64, String, String, String)> = ::sqlx::query_as(
-                    "SELECT id, name, kind, address FROM sites ORDER BY id",
+                let rows: Vec<(i64, String, String, String, Option<String>)> = ::sqlx::query_as(
+                    "SELECT id, name, kind, address, time_zone FROM sites ORDER BY id",
                 )
                 .fetch_all(self.pool())
                 .await
@@ -513,13 +519,14 @@ macro_rules! impl_sql_store {
                 site: &::qep_core::prefecture::SiteDraft,
             ) -> $crate::StoreResult<::qep_core::prefecture::Site> {
                 let mut tx = self.begin().await?;
-                let row: (i64, String, String, String) = ::sqlx::query_as(
-                    "INSERT INTO sites (name, kind, address) VALUES ($1, $2, $3) \
-                     RETURNING id, name, kind, address",
+                let row: (i64, String, String, String, Option<String>) = ::sqlx::query_as(
+                    "INSERT INTO sites (name, kind, address, time_zone) VALUES ($1, $2, $3, $4) \
+                     RETURNING id, name, kind, address, time_zone",
                 )
                 .bind(&site.name)
                 .bind(site.kind.as_str())
                 .bind(&site.address)
+                .bind(site.time_zone.map(|z| z.name()))
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(Self::map_err)?;
@@ -543,13 +550,14 @@ macro_rules! impl_sql_store {
                 site: &::qep_core::prefecture::SiteDraft,
             ) -> $crate::StoreResult<::qep_core::prefecture::Site> {
                 let mut tx = self.begin().await?;
-                let row: Option<(i64, String, String, String)> = ::sqlx::query_as(
-                    "UPDATE sites SET name = $1, kind = $2, address = $3 WHERE id = $4 \
-                     RETURNING id, name, kind, address",
+                let row: Option<(i64, String, String, String, Option<String>)> = ::sqlx::query_as(
+                    "UPDATE sites SET name = $1, kind = $2, address = $3, time_zone = $4 \
+                     WHERE id = $5 RETURNING id, name, kind, address, time_zone",
                 )
                 .bind(&site.name)
                 .bind(site.kind.as_str())
                 .bind(&site.address)
+                .bind(site.time_zone.map(|z| z.name()))
                 .bind(id.0)
                 .fetch_optional(&mut *tx)
                 .await
@@ -2417,7 +2425,15 @@ pub fn describe_prefecture(s: &qep_core::prefecture::PrefectureSettings) -> Stri
 }
 
 pub fn describe_site(s: &qep_core::prefecture::SiteDraft) -> String {
-    format!("« {} » ({})", s.name, s.kind.label())
+    match s.time_zone {
+        Some(zone) => format!(
+            "« {} » ({}), fuseau {}",
+            s.name,
+            s.kind.label(),
+            zone.name()
+        ),
+        None => format!("« {} » ({})", s.name, s.kind.label()),
+    }
 }
 
 pub fn describe_service(s: &qep_core::prefecture::ServiceDraft) -> String {

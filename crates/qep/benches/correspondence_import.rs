@@ -175,7 +175,7 @@ fn run_qep(db: &Path, args: &[&str]) -> Duration {
 async fn bench(rows: usize) {
     let db = TempDbPath::new();
     let store = std::sync::Arc::new(prepared(&db.0).await);
-    let ctx = qep_app::Ctx::new(store.clone());
+    let ctx = qep_app::Ctx::open(store.clone()).await.expect("ctx");
     let today = ctx.today();
 
     let t = Instant::now();

@@ -31,6 +31,7 @@ pub struct Register {
     site_keys: HashMap<String, SiteId>,
     service_keys: HashMap<String, ServiceId>,
     calendars: HashMap<SiteId, Arc<WorkingCalendar>>,
+    zones: qep_app::Zones,
 }
 
 impl Register {
@@ -45,6 +46,7 @@ impl Register {
         })?;
         let sites = store.list_sites().await?;
         let services = store.list_services().await?;
+        let zones = ctx.zones().await?;
         let calendars = ctx
             .calendars
             .sites(store, sites.iter().map(|s| s.id), today)
@@ -68,7 +70,13 @@ impl Register {
             site_keys,
             service_keys,
             calendars,
+            zones,
         })
+    }
+
+    /// A site's legal time.
+    pub fn zone(&self, site: SiteId) -> qep_core::time::Tz {
+        self.zones.of(site)
     }
 
     fn calendar(&self, site: SiteId) -> CliResult<&WorkingCalendar> {
@@ -142,6 +150,7 @@ impl Register {
             known_sites: &known_sites.join(", "),
             known_services: &known_services,
             today,
+            zone: &|site| self.zone(site),
         };
         import::parse(&table, &ctx)
             .map_err(|errors| errors.iter().map(ToString::to_string).collect())
@@ -181,7 +190,7 @@ pub async fn import(config: &Config, path: &Path, dry_run: bool) -> CliResult {
     let name = path.display().to_string();
     let bytes = std::fs::read(path)
         .map_err(|e| CliError::Input(format!("{name} : lecture impossible ({e})")))?;
-    let ctx = qep_app::Ctx::new(open(config).await?);
+    let ctx = qep_app::Ctx::open(open(config).await?).await?;
     let store = ctx.store.clone();
     let today = ctx.today();
     let register = Register::load(&ctx, today).await?;
@@ -300,7 +309,7 @@ fn export_row(
         kind: item.kind.as_str(),
         site: register.site_name(item.site),
         service: register.service_name(item.service),
-        received_at: qep_core::time::to_paris(item.received_at),
+        received_at: qep_core::time::local(item.received_at, register.zone(item.site)),
         answered_on: item.answered_on,
         answer: item.answer.map(|a| a.as_str()),
         in_scope: item.in_scope,
@@ -451,7 +460,7 @@ pub async fn export(config: &Config, year: i32, output: &Path, csv_comma: bool) 
             )));
         }
     };
-    let ctx = qep_app::Ctx::new(open(config).await?);
+    let ctx = qep_app::Ctx::open(open(config).await?).await?;
     let store = ctx.store.clone();
     let today = ctx.today();
     let register = Register::load(&ctx, today).await?;

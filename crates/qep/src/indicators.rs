@@ -66,7 +66,7 @@ pub async fn import_values(config: &Config, path: &Path, dry_run: bool) -> CliRe
     let name = path.display().to_string();
     let bytes = std::fs::read(path)
         .map_err(|e| CliError::Input(format!("{name} : lecture impossible ({e})")))?;
-    let ctx = Ctx::new(open(config).await?);
+    let ctx = Ctx::open(open(config).await?).await?;
     let store = ctx.store.clone();
     let cat = catalogue(&ctx).await?;
     let rows = match check_values(&name, &bytes, &cat) {
@@ -128,7 +128,7 @@ pub async fn print(
             "--year : année « {year} » hors de 1990 à 2100"
         )));
     }
-    let ctx = Ctx::new(open(config).await?);
+    let ctx = Ctx::open(open(config).await?).await?;
     let store = ctx.store.clone();
     let site = match site {
         Some(s) => Some(site_id(&*store, s).await?),
@@ -251,7 +251,7 @@ pub async fn export_tables(
             "--year : année « {year} » hors de 1990 à 2100"
         )));
     }
-    let ctx = Ctx::new(open(config).await?);
+    let ctx = Ctx::open(open(config).await?).await?;
     let (bytes, rows) = qep_app::documents::tables(&ctx, year, csv)
         .await
         .map_err(|e| match e {

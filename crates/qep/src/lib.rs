@@ -27,6 +27,8 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let retention_months = web.retention_months;
+    // The prefecture's legal time, for "today" (it is read again whenever sites are).
+    ctx.zones().await?;
     let state = qep_web::AppState::new(ctx.clone(), web)?;
     let outbox = tokio::spawn(qep_app::mail::run_outbox(ctx.clone(), mail));
     let purge = tokio::spawn(housekeeping(ctx, retention_months));

@@ -82,7 +82,8 @@ pub async fn bilan(
             .await?;
     }
     let input =
-        qep_app::documents::bilan_input(&qep_app::Ctx::new(store.clone()), year, author).await?;
+        qep_app::documents::bilan_input(&qep_app::Ctx::open(store.clone()).await?, year, author)
+            .await?;
     let bytes = tokio::task::spawn_blocking(move || {
         if docx {
             qep_pdf::bilan_docx(&input)
@@ -103,7 +104,8 @@ pub async fn transparence(config: &Config, quarter: &str, output: &Path, a3: boo
         )));
     };
     let store: std::sync::Arc<dyn Store> = DatabaseUrl::parse(&config.database_url)?.open().await?;
-    let input = qep_app::documents::poster_input(&qep_app::Ctx::new(store), year, quarter).await?;
+    let input =
+        qep_app::documents::poster_input(&qep_app::Ctx::open(store).await?, year, quarter).await?;
     let size = if a3 {
         qep_pdf::PaperSize::A3
     } else {

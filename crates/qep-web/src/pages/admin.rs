@@ -161,6 +161,8 @@ struct SiteForm {
     name: String,
     kind: String,
     address: String,
+    /// An IANA zone name, or empty for the département's.
+    time_zone: String,
 }
 
 impl Default for SiteForm {
@@ -169,6 +171,7 @@ impl Default for SiteForm {
             name: String::new(),
             kind: SiteKind::Prefecture.as_str().to_owned(),
             address: String::new(),
+            time_zone: String::new(),
         }
     }
 }
@@ -179,11 +182,14 @@ impl SiteForm {
             name: data.get("name").trim().to_owned(),
             kind: data.get("kind").to_owned(),
             address: data.get("address").trim().to_owned(),
+            time_zone: data.get("time_zone").trim().to_owned(),
         }
     }
 
     fn validate(&self, errors: &mut FieldErrors) -> Option<SiteDraft> {
-        match SiteDraft::new(&self.name, &self.kind, &self.address) {
+        match SiteDraft::new(&self.name, &self.kind, &self.address)
+            .and_then(|d| d.with_time_zone(&self.time_zone))
+        {
             Ok(d) => Some(d),
             Err(e @ PrefectureError::UnknownSiteKind(_)) => {
                 errors.add("site-kind", e.to_string());
@@ -195,6 +201,15 @@ impl SiteForm {
                 },
             ) => {
                 errors.add("site-address", e.to_string());
+                None
+            }
+            Err(
+                e @ PrefectureError::Invalid {
+                    field: "fuseau horaire",
+                    ..
+                },
+            ) => {
+                errors.add("site-time-zone", e.to_string());
                 None
             }
             Err(e) => {
@@ -242,6 +257,17 @@ impl ServiceForm {
     }
 }
 
+/// The zones a site may take; the first, empty, keeps the département's.
+fn time_zones() -> Vec<SelectOption> {
+    std::iter::once(SelectOption::new("", "Celui du département"))
+        .chain(
+            qep_core::time::ZONES
+                .iter()
+                .map(|(zone, label)| SelectOption::new(zone.name(), *label)),
+        )
+        .collect()
+}
+
 fn site_kinds() -> Vec<SelectOption> {
     SiteKind::ALL
         .into_iter()
@@ -266,6 +292,7 @@ async fn render_sites(
                 name => s.name.clone(),
                 kind => s.kind.label(),
                 address => s.address.clone(),
+                time_zone => s.time_zone.map(|z| z.name()),
                 services => services.iter().filter(|x| x.site_id == s.id).count(),
                 href => routes::with_id(routes::ADMIN_SITE, s.id),
                 calendar => routes::with_id(routes::ADMIN_SITE_CALENDAR, s.id),
@@ -291,6 +318,7 @@ async fn render_sites(
         site_form => ser(site_form),
         site_errors => ser(site_errors),
         site_kinds => ser(site_kinds()),
+        time_zones => ser(time_zones()),
         site_action => routes::ADMIN_SITES,
         service_form => ser(service_form),
         service_errors => ser(service_errors),
@@ -360,6 +388,7 @@ async fn render_site(
         site_form => ser(form),
         site_errors => ser(errors),
         site_kinds => ser(site_kinds()),
+        time_zones => ser(time_zones()),
         action => routes::with_id(routes::ADMIN_SITE, id),
         delete_action => routes::with_id(routes::ADMIN_SITE_DELETE, id),
         calendar => routes::with_id(routes::ADMIN_SITE_CALENDAR, id),
@@ -393,6 +422,10 @@ pub async fn site_form(
         name: site.name,
         kind: site.kind.as_str().to_owned(),
         address: site.address,
+        time_zone: site
+            .time_zone
+            .map(|z| z.name().to_owned())
+            .unwrap_or_default(),
     };
     render_site(&state, &ctx, id, &form, &FieldErrors::default()).await
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use chrono::{NaiveDate, NaiveTime, Utc};
+use chrono::{NaiveDate, NaiveTime};
 use minijinja::{Value, context};
 use qep_app::registers::Arrival;
 use qep_core::calendar::WorkingCalendar;
@@ -276,7 +276,7 @@ pub async fn new_form(
     CurrentUser(session): CurrentUser,
 ) -> Result<Response, WebError> {
     require_register_access(&session)?;
-    let now = qep_core::time::to_paris(Utc::now());
+    let now = qep_core::time::local(state.app.now(), state.app.zone());
     let form = ItemForm {
         channel: Channel::Email.as_str().to_owned(),
         kind: Kind::GeneralInformation.as_str().to_owned(),
@@ -401,10 +401,9 @@ async fn register_item(
     if !errors.is_empty() {
         return Ok(Err(errors));
     }
-    // Paris local time to UTC (the sites are metropolitan or carry their own time later).
-    let local = received_on.and_time(time);
-    let offset = qep_core::time::paris_offset_hours(local.and_utc());
-    let received_at = (local - chrono::Duration::hours(offset)).and_utc();
+    // The site's legal time to UTC.
+    let zone = state.app.zones().await?.of(site.id);
+    let received_at = qep_core::time::to_utc(received_on.and_time(time), zone);
     let arrival = Arrival {
         reference: None,
         channel,
@@ -533,7 +532,10 @@ pub async fn show(
     let view = context! {
         item => row(&item, &services, &calendar, today),
         detail => context! {
-            received_at => qep_core::time::format_paris(item.received_at),
+            received_at => qep_core::time::format_local(
+                item.received_at,
+                state.app.zones().await?.of(item.site),
+            ),
             site => sites.iter().find(|s| s.id == item.site).map(|s| s.name.clone()),
             deadline_days => item.deadline_days,
             requester_name => item.requester_name,

@@ -49,8 +49,51 @@ impl TestApp {
         Some(Self::build(store, Db::Postgres(db), qep_web::WebConfig::default()).await)
     }
 
+    /// The demo on SQLite, and on PostgreSQL when a server is configured (always in CI),
+    /// every one on `clock`.
+    pub async fn each_backend(clock: Arc<dyn qep_app::Clock>) -> Vec<TestApp> {
+        let path = TempDbPath::new();
+        let sqlite: Arc<dyn Store> =
+            Arc::new(SqliteStore::open(&path.0, true).await.expect("open sqlite"));
+        let mut apps = vec![
+            Self::build_at(
+                sqlite,
+                Db::Sqlite(path),
+                qep_web::WebConfig::default(),
+                clock.clone(),
+            )
+            .await,
+        ];
+        if let Some(db) = testdb::create().await {
+            let store: Arc<dyn Store> = Arc::new(PgStore::connect(&db.url).await.expect("connect"));
+            apps.push(
+                Self::build_at(
+                    store,
+                    Db::Postgres(db),
+                    qep_web::WebConfig::default(),
+                    clock,
+                )
+                .await,
+            );
+        }
+        apps
+    }
+
+    pub fn backend(&self) -> &'static str {
+        self.store.backend()
+    }
+
     async fn build(store: Arc<dyn Store>, db: Db, config: qep_web::WebConfig) -> TestApp {
-        let ctx = qep_app::Ctx::new(store.clone());
+        Self::build_at(store, db, config, Arc::new(qep_app::SystemClock)).await
+    }
+
+    async fn build_at(
+        store: Arc<dyn Store>,
+        db: Db,
+        config: qep_web::WebConfig,
+        clock: Arc<dyn qep_app::Clock>,
+    ) -> TestApp {
+        let ctx = qep_app::Ctx::with_clock(store.clone(), clock);
         qep::demo::seed(&ctx).await.expect("seed demo");
         let state = qep_web::AppState::new(ctx.clone(), config).expect("state");
         TestApp {

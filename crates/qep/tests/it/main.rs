@@ -12,4 +12,5 @@ mod indicators;
 mod mail;
 mod migrations;
 mod register;
+mod time_zones;
 mod web;
