@@ -9,13 +9,17 @@
 //! | [`calendars`] | each site's working-day calendar, built once per settings version |
 //! | [`indicators`] | the catalogue in scope, results of a year, validation (frozen periods) |
 //! | [`documents`] | the yearly report's, the poster's and the tables' inputs |
-//! | [`mail`] | acknowledgements and answers from templates, the outbox, the morning digest |
+//! | [`registers`] | registering an item and acknowledging it (register page, public form, imports), answers by mail |
+//! | [`accounts`] | password hashes (at most two at once) and generated passwords |
+//! | [`jobs`] | durable jobs: the scheduler (digest, retention, sessions), leases, imports' records |
+//! | [`mail`] | acknowledgements from templates, the outbox (leased, sent once), the morning digest |
 
 pub mod accounts;
 pub mod calendars;
 pub mod clock;
 pub mod documents;
 pub mod indicators;
+pub mod jobs;
 pub mod mail;
 pub mod registers;
 

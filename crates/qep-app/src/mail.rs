@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
+use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use minijinja::{Environment, context};
 use qep_core::registers::correspondence::{Channel, Kind};
@@ -33,21 +33,27 @@ impl Default for MailConfig {
     }
 }
 
-/// `Auto-Submitted: auto-replied` (RFC 3834), so that vacation responders stay quiet.
+/// `Auto-Submitted` (RFC 3834) on the messages QeP writes itself, so that vacation
+/// responders stay quiet: `auto-replied` for an acknowledgement (it answers a message),
+/// `auto-generated` for the rest (the digest). Never on an agent's answer.
 #[derive(Clone)]
-struct AutoSubmitted;
+struct AutoSubmitted(&'static str);
 
 impl Header for AutoSubmitted {
     fn name() -> HeaderName {
         HeaderName::new_from_ascii_str("Auto-Submitted")
     }
 
-    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(AutoSubmitted)
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(AutoSubmitted(if s.trim() == "auto-replied" {
+            "auto-replied"
+        } else {
+            "auto-generated"
+        }))
     }
 
     fn display(&self) -> HeaderValue {
-        HeaderValue::new(Self::name(), "auto-replied".to_owned())
+        HeaderValue::new(Self::name(), self.0.to_owned())
     }
 }
 
@@ -213,6 +219,9 @@ pub fn acknowledgement(
             .to_owned(),
         body: render(body, default_body),
         correspondence_id: Some(item.id),
+        sender: None,
+        reply_to: None,
+        automatic: true,
     })
 }
 
@@ -222,8 +231,33 @@ pub fn backoff(attempts: u32) -> Option<Duration> {
     (attempts < 12).then(|| Duration::from_secs((60u64 << attempts.min(9)).min(6 * 3600)))
 }
 
-fn build(mail: &Mail, from: &str) -> Result<Message, String> {
-    Message::builder()
+/// The domain of an address (`ne-pas-repondre@cher.gouv.fr` → `cher.gouv.fr`), for the
+/// Message-ID.
+fn domain_of(address: &str) -> &str {
+    let address = address.trim().trim_end_matches('>');
+    address.rsplit_once('@').map_or("localhost", |(_, d)| d)
+}
+
+/// A message's Message-ID: the same for every attempt, so that a message sent again after
+/// a crash between sending and marking is recognised by the receiving side.
+pub fn message_id(mail: &Mail, from: &str) -> String {
+    format!(
+        "<qep.{}.{}@{}>",
+        mail.id,
+        mail.created_at.timestamp(),
+        domain_of(from)
+    )
+}
+
+fn build(
+    mail: &Mail,
+    default_from: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Message, String> {
+    use lettre::message::SinglePart;
+
+    let from = mail.sender.as_deref().unwrap_or(default_from);
+    let mut builder = Message::builder()
         .from(
             from.parse()
                 .map_err(|e| format!("expéditeur « {from} » : {e}"))?,
@@ -233,11 +267,29 @@ fn build(mail: &Mail, from: &str) -> Result<Message, String> {
             .parse()
             .map_err(|e| format!("destinataire « {} » : {e}", mail.to))?)
         .subject(mail.subject.clone())
-        .header(AutoSubmitted)
-        .header(ContentType::TEXT_PLAIN)
-        .body(mail.body.clone())
+        .message_id(Some(message_id(mail, from)))
+        .date(std::time::SystemTime::from(now));
+    if let Some(reply_to) = &mail.reply_to {
+        builder = builder.reply_to(
+            reply_to
+                .parse()
+                .map_err(|e| format!("adresse de réponse « {reply_to} » : {e}"))?,
+        );
+    }
+    if mail.automatic {
+        builder = builder.header(AutoSubmitted(if mail.correspondence_id.is_some() {
+            "auto-replied"
+        } else {
+            "auto-generated"
+        }));
+    }
+    builder
+        .singlepart(SinglePart::plain(mail.body.clone()))
         .map_err(|e| e.to_string())
 }
+
+/// How long a claimed message is kept from other senders: longer than one SMTP exchange.
+const SEND_LEASE: chrono::Duration = chrono::Duration::minutes(10);
 
 /// Sends what is due in the outbox once; returns how many were sent.
 pub async fn send_due(ctx: &Ctx, config: &MailConfig) -> StoreResult<usize> {
@@ -253,8 +305,9 @@ pub async fn send_due(ctx: &Ctx, config: &MailConfig) -> StoreResult<usize> {
         }
     };
     let mut sent = 0;
-    for mail in store.due_mails(ctx.now(), 50).await? {
-        let result = match build(&mail, &config.from) {
+    let now = ctx.now();
+    for mail in store.claim_mails(now, now + SEND_LEASE, 50).await? {
+        let result = match build(&mail, &config.from, ctx.now()) {
             Ok(message) => transport
                 .send(message)
                 .await
@@ -296,8 +349,9 @@ pub async fn run_outbox(ctx: Ctx, config: MailConfig) {
 
 /// The morning digest: for each service, its open items due by the next working day and
 /// its late ones, sent to the service's active agents; unassigned items go to the quality
-/// leads. Runs once per day (`job_runs`), whichever process gets there first. Returns the
-/// number of messages queued.
+/// leads. Queued once per day (`job_runs`) with all its messages in one transaction,
+/// whichever process gets there first. Returns the number of messages queued (0 when the
+/// day's digest was already queued).
 pub async fn daily_digest(
     ctx: &Ctx,
     today: chrono::NaiveDate,
@@ -307,9 +361,6 @@ pub async fn daily_digest(
     use qep_core::account::Role;
     use qep_store::CorrespondenceQuery;
 
-    if !store.claim_job_run("daily_digest", today).await? {
-        return Ok(0);
-    }
     let open = store
         .list_correspondence(&CorrespondenceQuery {
             open_only: true,
@@ -318,9 +369,6 @@ pub async fn daily_digest(
             ..Default::default()
         })
         .await?;
-    if open.is_empty() {
-        return Ok(0);
-    }
     let services = store.list_services().await?;
     let users: Vec<_> = store
         .list_users()
@@ -328,7 +376,7 @@ pub async fn daily_digest(
         .into_iter()
         .filter(|u| u.active)
         .collect();
-    let mut queued = 0;
+    let mut mails = Vec::new();
     let mut groups: Vec<(Option<qep_core::ids::ServiceId>, Vec<&Correspondence>)> = Vec::new();
     for item in &open {
         match groups.iter_mut().find(|(s, _)| *s == item.service) {
@@ -374,49 +422,37 @@ pub async fn daily_digest(
             body.push('\n');
         }
         body.push_str("\nQeP – message envoyé automatiquement chaque matin.\n");
+        let subject = format!(
+            "QeP – {} : {} en retard, {} à traiter",
+            name,
+            late.len(),
+            due.len()
+        );
         for to in recipients {
-            store
-                .enqueue_mail(&NewMail {
-                    to: to.to_owned(),
-                    subject: format!(
-                        "QeP – {} : {} en retard, {} à traiter",
-                        name,
-                        late.len(),
-                        due.len()
-                    ),
-                    body: body.clone(),
-                    correspondence_id: None,
-                })
-                .await?;
-            queued += 1;
+            mails.push(NewMail::automatic(to, &subject, &body, None));
         }
     }
-    Ok(queued)
+    // One transaction claims the day and queues every message: all or nothing, once.
+    Ok(store
+        .enqueue_mails_once("daily_digest", today, &mails)
+        .await?
+        .unwrap_or(0))
 }
 
-/// Runs the digest if it is 7 o'clock or later at the main site (its legal time) and it has
-/// not run today: the next working day comes from the main site's calendar.
-pub async fn digest_if_due(ctx: &Ctx) -> StoreResult<usize> {
-    use chrono::Timelike;
-
+/// The digest of `day`: the next working day comes from the main site's calendar.
+pub async fn digest_of(ctx: &Ctx, day: chrono::NaiveDate) -> StoreResult<usize> {
     let store = ctx.store();
-    let zone = ctx.zones().await?.prefecture;
-    let local = qep_core::time::local(ctx.now(), zone);
-    if local.hour() < 7 {
-        return Ok(0);
-    }
-    let today = local.date();
     let sites = store.list_sites().await?;
-    let Some(site) = qep_core::prefecture::main_site(&sites) else {
-        return Ok(0);
+    let next = match qep_core::prefecture::main_site(&sites) {
+        Some(site) => ctx
+            .calendars
+            .site(store, site.id, day)
+            .await?
+            .due_date(day, 1)
+            .unwrap_or(day),
+        None => day,
     };
-    let next = ctx
-        .calendars
-        .site(store, site.id, today)
-        .await?
-        .due_date(today, 1)
-        .unwrap_or(today);
-    daily_digest(ctx, today, next).await
+    daily_digest(ctx, day, next).await
 }
 
 #[cfg(test)]

@@ -204,3 +204,45 @@ pub async fn register(
         acknowledged: acknowledge,
     }))
 }
+
+/// An agent's answer by e-mail, recorded as the item's answer in the same transaction. It
+/// is a person's message: it leaves from the item's service's address when the service
+/// has one (else the instance's `mail_from`), with a `Reply-To` to that address (or to the
+/// agent's own when the service has none), and without `Auto-Submitted`.
+pub async fn answer_by_mail(
+    ctx: &Ctx,
+    actor: &Actor,
+    item: &Correspondence,
+    answer: AnswerType,
+    subject: &str,
+    body: &str,
+    agent_email: &str,
+) -> StoreResult<()> {
+    let store = ctx.store();
+    let service_email = match item.service {
+        Some(id) => store
+            .list_services()
+            .await?
+            .into_iter()
+            .find(|s| s.id == id)
+            .and_then(|s| s.email),
+        None => None,
+    };
+    let mail = qep_store::NewMail {
+        to: item.requester_email.clone(),
+        subject: subject.to_owned(),
+        body: body.to_owned(),
+        correspondence_id: Some(item.id),
+        reply_to: Some(
+            service_email
+                .clone()
+                .unwrap_or_else(|| agent_email.to_owned()),
+        ),
+        sender: service_email,
+        automatic: false,
+    };
+    let zone = ctx.zones().await?.of(item.site);
+    store
+        .answer_by_mail(actor, item.id, ctx.today_in(zone), answer, &mail)
+        .await
+}

@@ -408,6 +408,8 @@ pub struct Service {
     pub site_id: SiteId,
     /// Whether the service is inside the labelling scope.
     pub in_scope: bool,
+    /// The address its agents' answers leave from (`None`: the instance's `mail_from`).
+    pub email: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -416,6 +418,7 @@ pub struct ServiceDraft {
     pub code: String,
     pub site_id: SiteId,
     pub in_scope: bool,
+    pub email: Option<String>,
 }
 
 impl ServiceDraft {
@@ -441,7 +444,24 @@ impl ServiceDraft {
             code,
             site_id,
             in_scope,
+            email: None,
         })
+    }
+
+    /// With the address its agents' answers leave from (empty: the instance's sender).
+    pub fn with_email(mut self, email: &str) -> Result<ServiceDraft, PrefectureError> {
+        self.email = match email.trim() {
+            "" => None,
+            raw => Some(
+                crate::account::Email::parse(raw)
+                    .map_err(|e| PrefectureError::Invalid {
+                        field: "adresse électronique du service",
+                        problem: e.to_string(),
+                    })?
+                    .to_string(),
+            ),
+        };
+        Ok(self)
     }
 }
 

@@ -98,7 +98,8 @@ pub const MIGRATIONS: &[MigrationFile] = qep_store::migration_files![
     "0010_attachments.sql",
     "0011_imported_facts.sql",
     "0012_report_texts.sql",
-    "0013_site_time_zones.sql"
+    "0013_site_time_zones.sql",
+    "0014_jobs_and_senders.sql"
 ];
 
 /// Throw-away database files for tests (here and in the binary's integration tests).

@@ -881,15 +881,15 @@ pub async fn outbox_and_templates(store: &dyn Store) {
             &item,
             "Trop d'attente au guichet.",
             Box::new(|c| {
-                Some(NewMail {
-                    to: c.requester_email.clone(),
-                    subject: format!("Votre message {}", c.reference),
-                    body: format!(
+                Some(NewMail::automatic(
+                    &c.requester_email,
+                    &format!("Votre message {}", c.reference),
+                    &format!(
                         "Référence {}, réponse au plus tard le {}.",
                         c.reference, c.due_on
                     ),
-                    correspondence_id: Some(c.id),
-                })
+                    Some(c.id),
+                ))
             }),
         )
         .await
@@ -931,12 +931,7 @@ pub async fn outbox_and_templates(store: &dyn Store) {
     assert_eq!(store.outbox_counts().await, Ok((0, 1)));
 
     let other = store
-        .enqueue_mail(&NewMail {
-            to: "x@example.org".into(),
-            subject: "s".into(),
-            body: "b".into(),
-            correspondence_id: None,
-        })
+        .enqueue_mail(&NewMail::automatic("x@example.org", "s", "b", None))
         .await
         .expect("enqueue");
     store.mark_mail_sent(other, now).await.expect("sent");

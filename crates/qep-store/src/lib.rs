@@ -349,6 +349,31 @@ pub struct NewMail {
     pub subject: String,
     pub body: String,
     pub correspondence_id: Option<i64>,
+    /// The sender (`None`: the instance's `mail_from`).
+    pub sender: Option<String>,
+    pub reply_to: Option<String>,
+    /// Written by QeP itself (acknowledgements, digests): sent with `Auto-Submitted`.
+    pub automatic: bool,
+}
+
+impl NewMail {
+    /// A message QeP writes itself, from the instance's sender.
+    pub fn automatic(
+        to: &str,
+        subject: &str,
+        body: &str,
+        correspondence_id: Option<i64>,
+    ) -> NewMail {
+        NewMail {
+            to: to.to_owned(),
+            subject: subject.to_owned(),
+            body: body.to_owned(),
+            correspondence_id,
+            sender: None,
+            reply_to: None,
+            automatic: true,
+        }
+    }
 }
 
 /// A message waiting in the outbox.
@@ -359,6 +384,82 @@ pub struct Mail {
     pub subject: String,
     pub body: String,
     pub attempts: u32,
+    pub created_at: DateTime<Utc>,
+    pub sender: Option<String>,
+    pub reply_to: Option<String>,
+    pub automatic: bool,
+    pub correspondence_id: Option<i64>,
+}
+
+/// What a durable job is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    Queued,
+    Running,
+    Done,
+    Failed,
+}
+
+impl JobState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Done => "done",
+            JobState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<JobState> {
+        match s {
+            "queued" => Some(JobState::Queued),
+            "running" => Some(JobState::Running),
+            "done" => Some(JobState::Done),
+            "failed" => Some(JobState::Failed),
+            _ => None,
+        }
+    }
+
+    /// The word the jobs page shows.
+    pub fn label(self) -> &'static str {
+        match self {
+            JobState::Queued => "en attente",
+            JobState::Running => "en cours",
+            JobState::Done => "terminée",
+            JobState::Failed => "en échec",
+        }
+    }
+}
+
+/// A durable job: one (kind, key) exists once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Job {
+    pub id: i64,
+    /// `digest`, `retention`, `sessions`, `import`…
+    pub kind: String,
+    /// What makes it unique within its kind, e.g. the day of a daily job.
+    pub key: String,
+    pub state: JobState,
+    pub run_after: DateTime<Utc>,
+    pub attempts: u32,
+    pub lease_owner: Option<String>,
+    pub lease_until: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    /// What the last run did, in words.
+    pub detail: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// How a job's run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobOutcome {
+    Done(String),
+    /// Failed; retried at `retry_at`, or given up when `None`.
+    Failed {
+        error: String,
+        retry_at: Option<DateTime<Utc>>,
+    },
 }
 
 /// An editable message template (acknowledgements…).
@@ -586,8 +687,76 @@ pub trait Store: Send + Sync + 'static {
         error: &str,
         retry_at: Option<DateTime<Utc>>,
     ) -> StoreResult<()>;
+    /// Claims up to `limit` messages due at `now` until `lease_until`: no other process
+    /// gets them meanwhile (one `UPDATE … RETURNING`, safe with several servers on one
+    /// database). A message not marked sent or failed by then is due again.
+    async fn claim_mails(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<Mail>>;
     /// (waiting, given up) counts, for supervision.
     async fn outbox_counts(&self) -> StoreResult<(u64, u64)>;
+    /// Queues a daily job's messages once per `day`, all or nothing: `None` when the job
+    /// already ran that day, else how many were queued.
+    async fn enqueue_mails_once(
+        &self,
+        job: &str,
+        day: NaiveDate,
+        mails: &[NewMail],
+    ) -> StoreResult<Option<usize>>;
+
+    /// Queues job (`kind`, `key`) to run from `run_after`; `false` when it exists already.
+    async fn schedule_job(
+        &self,
+        kind: &str,
+        key: &str,
+        run_after: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Records a job started now by `owner` (an import), running under a lease.
+    async fn start_job(
+        &self,
+        kind: &str,
+        key: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<i64>;
+    /// Extends the lease `owner` holds on running job `id` (a long import's heartbeat).
+    async fn renew_job(
+        &self,
+        id: i64,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Claims the oldest queued job of `kinds` due at `now` for `owner` until `lease_until`.
+    async fn claim_job(
+        &self,
+        kinds: &[&str],
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Option<Job>>;
+    /// Ends a run of job `id` held by `owner`.
+    async fn finish_job(
+        &self,
+        id: i64,
+        owner: &str,
+        now: DateTime<Utc>,
+        outcome: &JobOutcome,
+    ) -> StoreResult<()>;
+    /// Jobs whose lease ran out while running (the process died): those of `retry_kinds`
+    /// are queued again, the others (imports) fail with `reason`. Returns how many.
+    async fn expire_jobs(
+        &self,
+        now: DateTime<Utc>,
+        retry_kinds: &[&str],
+        reason: &str,
+    ) -> StoreResult<u64>;
+    /// The most recently updated jobs first.
+    async fn list_jobs(&self, limit: u32) -> StoreResult<Vec<Job>>;
     async fn find_template(&self, key: &str) -> StoreResult<Option<Template>>;
     async fn save_template(
         &self,
@@ -597,9 +766,11 @@ pub trait Store: Send + Sync + 'static {
         body: &str,
     ) -> StoreResult<()>;
 
-    /// Anonymises citizens' personal data of items answered before `cutoff` (name, e-mail,
-    /// postal address, message text; the item and its dates stay for the indicators) and
-    /// deletes the sent messages addressed to them. Returns how many items were anonymised.
+    /// Anonymises citizens' personal data of items closed before `cutoff` (name, e-mail,
+    /// postal address, message text, attachments; the item and its dates stay for the
+    /// indicators) and deletes the sent messages addressed to them. An item is closed on
+    /// its answer day; one never answered (out of scope, or abandoned) on its receipt day,
+    /// so that it is purged as many months after receipt. Returns how many were anonymised.
     async fn purge_personal_data(&self, actor: &Actor, cutoff: NaiveDate) -> StoreResult<u64>;
 
     /// Declared sampled periods (first and last day), oldest first.

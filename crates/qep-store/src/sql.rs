@@ -239,13 +239,17 @@ macro_rules! impl_sql_store {
             ) -> $crate::StoreResult<i64> {
                 let (id,): (i64,) = ::sqlx::query_as(
                     "INSERT INTO mail_outbox (to_address, subject, body, correspondence_id, \
-                     created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+                     created_at, next_attempt_at, sender, reply_to, automatic) \
+                     VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8) RETURNING id",
                 )
                 .bind(&mail.to)
                 .bind(&mail.subject)
                 .bind(&mail.body)
                 .bind(mail.correspondence_id)
                 .bind(now)
+                .bind(mail.sender.as_deref())
+                .bind(mail.reply_to.as_deref())
+                .bind(mail.automatic)
                 .fetch_one(&mut **tx)
                 .await
                 .map_err(Self::map_err)?;
@@ -368,7 +372,7 @@ macro_rules! impl_sql_store {
             }
 
             fn service_from_row(
-                row: (i64, String, String, i64, bool),
+                row: (i64, String, String, i64, bool, Option<String>),
             ) -> ::qep_core::prefecture::Service {
                 ::qep_core::prefecture::Service {
                     id: ::qep_core::ids::ServiceId(row.0),
@@ -376,6 +380,7 @@ macro_rules! impl_sql_store {
                     code: row.2,
                     site_id: ::qep_core::ids::SiteId(row.3),
                     in_scope: row.4,
+                    email: row.5,
                 }
             }
 
@@ -606,8 +611,8 @@ macro_rules! impl_sql_store {
             async fn list_services(
                 &self,
             ) -> $crate::StoreResult<Vec<::qep_core::prefecture::Service>> {
-                let rows: Vec<(i64, String, String, i64, bool)> = ::sqlx::query_as(
-                    "SELECT id, name, code, site_id, in_scope FROM services ORDER BY id",
+                let rows: Vec<(i64, String, String, i64, bool, Option<String>)> = ::sqlx::query_as(
+                    "SELECT id, name, code, site_id, in_scope, email FROM services ORDER BY id",
                 )
                 .fetch_all(self.pool())
                 .await
@@ -621,14 +626,15 @@ macro_rules! impl_sql_store {
                 s: &::qep_core::prefecture::ServiceDraft,
             ) -> $crate::StoreResult<::qep_core::prefecture::Service> {
                 let mut tx = self.begin().await?;
-                let row: (i64, String, String, i64, bool) = ::sqlx::query_as(
-                    "INSERT INTO services (name, code, site_id, in_scope) VALUES ($1, $2, $3, $4) \
-                     RETURNING id, name, code, site_id, in_scope",
+                let row: (i64, String, String, i64, bool, Option<String>) = ::sqlx::query_as(
+                    "INSERT INTO services (name, code, site_id, in_scope, email) \
+                     VALUES ($1, $2, $3, $4, $5) RETURNING id, name, code, site_id, in_scope, email",
                 )
                 .bind(&s.name)
                 .bind(&s.code)
                 .bind(s.site_id.0)
                 .bind(s.in_scope)
+                .bind(s.email.as_deref())
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(|e| {
@@ -660,14 +666,15 @@ macro_rules! impl_sql_store {
                 s: &::qep_core::prefecture::ServiceDraft,
             ) -> $crate::StoreResult<::qep_core::prefecture::Service> {
                 let mut tx = self.begin().await?;
-                let row: Option<(i64, String, String, i64, bool)> = ::sqlx::query_as(
-                    "UPDATE services SET name = $1, code = $2, site_id = $3, in_scope = $4 \
-                     WHERE id = $5 RETURNING id, name, code, site_id, in_scope",
+                let row: Option<(i64, String, String, i64, bool, Option<String>)> = ::sqlx::query_as(
+                    "UPDATE services SET name = $1, code = $2, site_id = $3, in_scope = $4, email = $5 \
+                     WHERE id = $6 RETURNING id, name, code, site_id, in_scope, email",
                 )
                 .bind(&s.name)
                 .bind(&s.code)
                 .bind(s.site_id.0)
                 .bind(s.in_scope)
+                .bind(s.email.as_deref())
                 .bind(id.0)
                 .fetch_optional(&mut *tx)
                 .await
@@ -1799,25 +1806,246 @@ macro_rules! impl_sql_store {
                 now: ::chrono::DateTime<::chrono::Utc>,
                 limit: u32,
             ) -> $crate::StoreResult<Vec<$crate::Mail>> {
-                let rows: Vec<(i64, String, String, String, i32)> = ::sqlx::query_as(
-                    "SELECT id, to_address, subject, body, attempts FROM mail_outbox \
+                let rows: Vec<$crate::sql::MailRow> = ::sqlx::query_as(&format!(
+                    "SELECT {} FROM mail_outbox \
                      WHERE sent_at IS NULL AND next_attempt_at <= $1 ORDER BY id LIMIT $2",
-                )
+                    $crate::sql::MAIL_COLUMNS
+                ))
                 .bind(now)
                 .bind(i64::from(limit))
                 .fetch_all(self.pool())
                 .await
                 .map_err(Self::map_err)?;
-                Ok(rows
-                    .into_iter()
-                    .map(|(id, to, subject, body, attempts)| $crate::Mail {
-                        id,
-                        to,
-                        subject,
-                        body,
-                        attempts: u32::try_from(attempts).unwrap_or(0),
-                    })
-                    .collect())
+                Ok(rows.into_iter().map($crate::sql::mail_from_row).collect())
+            }
+
+            async fn claim_mails(
+                &self,
+                now: ::chrono::DateTime<::chrono::Utc>,
+                lease_until: ::chrono::DateTime<::chrono::Utc>,
+                limit: u32,
+            ) -> $crate::StoreResult<Vec<$crate::Mail>> {
+                // The outer conditions are checked again on each row once another claimer
+                // has committed (PostgreSQL's READ COMMITTED re-check): a row leased
+                // meanwhile is skipped, so no message goes to two senders.
+                let mut rows: Vec<$crate::sql::MailRow> = ::sqlx::query_as(&format!(
+                    "UPDATE mail_outbox SET next_attempt_at = $1 \
+                     WHERE id IN (SELECT id FROM mail_outbox WHERE sent_at IS NULL \
+                       AND next_attempt_at <= $2 ORDER BY id LIMIT $3) \
+                     AND sent_at IS NULL AND next_attempt_at <= $2 RETURNING {}",
+                    $crate::sql::MAIL_COLUMNS
+                ))
+                .bind(lease_until)
+                .bind(now)
+                .bind(i64::from(limit))
+                .fetch_all(self.pool())
+                .await
+                .map_err(Self::map_err)?;
+                rows.sort_by_key(|r| r.0);
+                Ok(rows.into_iter().map($crate::sql::mail_from_row).collect())
+            }
+
+            async fn enqueue_mails_once(
+                &self,
+                job: &str,
+                day: ::chrono::NaiveDate,
+                mails: &[$crate::NewMail],
+            ) -> $crate::StoreResult<Option<usize>> {
+                let now = ::chrono::Utc::now();
+                let mut tx = self.begin().await?;
+                let claimed = ::sqlx::query(
+                    "INSERT INTO job_runs (job, day, at) VALUES ($1, $2, $3) ON CONFLICT (job, day) DO NOTHING",
+                )
+                .bind(job)
+                .bind(day)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(Self::map_err)?;
+                if claimed.rows_affected() != 1 {
+                    return Ok(None);
+                }
+                for mail in mails {
+                    Self::enqueue_tx(&mut tx, mail, now).await?;
+                }
+                Self::commit(tx).await?;
+                Ok(Some(mails.len()))
+            }
+
+            async fn schedule_job(
+                &self,
+                kind: &str,
+                key: &str,
+                run_after: ::chrono::DateTime<::chrono::Utc>,
+            ) -> $crate::StoreResult<bool> {
+                let now = ::chrono::Utc::now();
+                let r = ::sqlx::query(
+                    "INSERT INTO jobs (kind, key, state, run_after, created_at, updated_at) \
+                     VALUES ($1, $2, 'queued', $3, $4, $4) ON CONFLICT (kind, key) DO NOTHING",
+                )
+                .bind(kind)
+                .bind(key)
+                .bind(run_after)
+                .bind(now)
+                .execute(self.pool())
+                .await
+                .map_err(Self::map_err)?;
+                Ok(r.rows_affected() == 1)
+            }
+
+            async fn start_job(
+                &self,
+                kind: &str,
+                key: &str,
+                owner: &str,
+                now: ::chrono::DateTime<::chrono::Utc>,
+                lease_until: ::chrono::DateTime<::chrono::Utc>,
+            ) -> $crate::StoreResult<i64> {
+                let (id,): (i64,) = ::sqlx::query_as(
+                    "INSERT INTO jobs (kind, key, state, run_after, attempts, lease_owner, \
+                     lease_until, created_at, updated_at) \
+                     VALUES ($1, $2, 'running', $3, 1, $4, $5, $3, $3) RETURNING id",
+                )
+                .bind(kind)
+                .bind(key)
+                .bind(now)
+                .bind(owner)
+                .bind(lease_until)
+                .fetch_one(self.pool())
+                .await
+                .map_err(|e| Self::violation(e, $crate::sql::OnViolation::GENERIC))?;
+                Ok(id)
+            }
+
+            async fn renew_job(
+                &self,
+                id: i64,
+                owner: &str,
+                now: ::chrono::DateTime<::chrono::Utc>,
+                lease_until: ::chrono::DateTime<::chrono::Utc>,
+            ) -> $crate::StoreResult<()> {
+                ::sqlx::query(
+                    "UPDATE jobs SET lease_until = $1, updated_at = $2 \
+                     WHERE id = $3 AND lease_owner = $4 AND state = 'running'",
+                )
+                .bind(lease_until)
+                .bind(now)
+                .bind(id)
+                .bind(owner)
+                .execute(self.pool())
+                .await
+                .map_err(Self::map_err)?;
+                Ok(())
+            }
+
+            async fn claim_job(
+                &self,
+                kinds: &[&str],
+                owner: &str,
+                now: ::chrono::DateTime<::chrono::Utc>,
+                lease_until: ::chrono::DateTime<::chrono::Utc>,
+            ) -> $crate::StoreResult<Option<$crate::Job>> {
+                if kinds.is_empty() {
+                    return Ok(None);
+                }
+                let sql = format!(
+                    "UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, \
+                     attempts = attempts + 1, updated_at = $3 \
+                     WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND run_after <= $3 \
+                       AND kind IN ({}) ORDER BY run_after, id LIMIT 1) \
+                     AND state = 'queued' RETURNING {}",
+                    $crate::sql::placeholders(4, kinds.len()),
+                    $crate::sql::JOB_COLUMNS
+                );
+                let mut q = ::sqlx::query_as::<_, $crate::sql::JobRow>(&sql)
+                    .bind(owner)
+                    .bind(lease_until)
+                    .bind(now);
+                for k in kinds {
+                    q = q.bind(*k);
+                }
+                let row = q.fetch_optional(self.pool()).await.map_err(Self::map_err)?;
+                row.map($crate::sql::job_from_row).transpose()
+            }
+
+            async fn finish_job(
+                &self,
+                id: i64,
+                owner: &str,
+                now: ::chrono::DateTime<::chrono::Utc>,
+                outcome: &$crate::JobOutcome,
+            ) -> $crate::StoreResult<()> {
+                let (state, run_after, error, detail) = match outcome {
+                    $crate::JobOutcome::Done(detail) => ("done", None, None, detail.clone()),
+                    $crate::JobOutcome::Failed { error, retry_at: Some(at) } => {
+                        ("queued", Some(*at), Some(error.clone()), String::new())
+                    }
+                    $crate::JobOutcome::Failed { error, retry_at: None } => {
+                        ("failed", None, Some(error.clone()), String::new())
+                    }
+                };
+                ::sqlx::query(
+                    "UPDATE jobs SET state = $1, run_after = COALESCE($2, run_after), \
+                     last_error = $3, detail = CASE WHEN $4 = '' THEN detail ELSE $4 END, \
+                     lease_owner = NULL, lease_until = NULL, updated_at = $5 \
+                     WHERE id = $6 AND lease_owner = $7",
+                )
+                .bind(state)
+                .bind(run_after)
+                .bind(error.map($crate::sql::clip))
+                .bind($crate::sql::clip(detail))
+                .bind(now)
+                .bind(id)
+                .bind(owner)
+                .execute(self.pool())
+                .await
+                .map_err(Self::map_err)?;
+                Ok(())
+            }
+
+            async fn expire_jobs(
+                &self,
+                now: ::chrono::DateTime<::chrono::Utc>,
+                retry_kinds: &[&str],
+                reason: &str,
+            ) -> $crate::StoreResult<u64> {
+                let mut tx = self.begin().await?;
+                let mut n = 0;
+                for retry in [true, false] {
+                    let kinds = if retry_kinds.is_empty() {
+                        "''".to_owned()
+                    } else {
+                        $crate::sql::placeholders(4, retry_kinds.len())
+                    };
+                    let sql = format!(
+                        "UPDATE jobs SET state = $1, last_error = $2, lease_owner = NULL, \
+                         lease_until = NULL, updated_at = $3 \
+                         WHERE state = 'running' AND lease_until < $3 AND kind {} IN ({kinds})",
+                        if retry { "" } else { "NOT" }
+                    );
+                    let mut q = ::sqlx::query(&sql)
+                        .bind(if retry { "queued" } else { "failed" })
+                        .bind(reason)
+                        .bind(now);
+                    for k in retry_kinds {
+                        q = q.bind(*k);
+                    }
+                    n += q.execute(&mut *tx).await.map_err(Self::map_err)?.rows_affected();
+                }
+                Self::commit(tx).await?;
+                Ok(n)
+            }
+
+            async fn list_jobs(&self, limit: u32) -> $crate::StoreResult<Vec<$crate::Job>> {
+                let rows: Vec<$crate::sql::JobRow> = ::sqlx::query_as(&format!(
+                    "SELECT {} FROM jobs ORDER BY updated_at DESC, id DESC LIMIT $1",
+                    $crate::sql::JOB_COLUMNS
+                ))
+                .bind(i64::from(limit))
+                .fetch_all(self.pool())
+                .await
+                .map_err(Self::map_err)?;
+                rows.into_iter().map($crate::sql::job_from_row).collect()
             }
 
             async fn mark_mail_sent(
@@ -1826,7 +2054,8 @@ macro_rules! impl_sql_store {
                 at: ::chrono::DateTime<::chrono::Utc>,
             ) -> $crate::StoreResult<()> {
                 ::sqlx::query(
-                    "UPDATE mail_outbox SET sent_at = $1, attempts = attempts + 1, last_error = NULL WHERE id = $2",
+                    "UPDATE mail_outbox SET sent_at = $1, attempts = attempts + 1, last_error = NULL \
+                     WHERE id = $2 AND sent_at IS NULL",
                 )
                 .bind(at)
                 .bind(id)
@@ -1924,7 +2153,8 @@ macro_rules! impl_sql_store {
                 let sent_cutoff = cutoff.and_hms_opt(0, 0, 0).map(|d| d.and_utc());
                 ::sqlx::query(
                     "DELETE FROM mail_outbox WHERE sent_at IS NOT NULL AND sent_at < $1 \
-                     AND correspondence_id IN (SELECT id FROM correspondence WHERE answered_on < $2)",
+                     AND correspondence_id IN (SELECT id FROM correspondence \
+                       WHERE COALESCE(answered_on, received_on) < $2)",
                 )
                 .bind(sent_cutoff)
                 .bind(cutoff)
@@ -1933,7 +2163,7 @@ macro_rules! impl_sql_store {
                 .map_err(Self::map_err)?;
                 ::sqlx::query(
                     "DELETE FROM attachments WHERE correspondence_id IN \
-                     (SELECT id FROM correspondence WHERE answered_on < $1)",
+                     (SELECT id FROM correspondence WHERE COALESCE(answered_on, received_on) < $1)",
                 )
                 .bind(cutoff)
                 .execute(&mut *tx)
@@ -1941,7 +2171,7 @@ macro_rules! impl_sql_store {
                 .map_err(Self::map_err)?;
                 let r = ::sqlx::query(
                     "UPDATE correspondence SET requester_name = '', requester_email = '', \
-                     requester_address = '', body = '' WHERE answered_on < $1 AND \
+                     requester_address = '', body = '' WHERE COALESCE(answered_on, received_on) < $1 AND \
                      (requester_name <> '' OR requester_email <> '' OR requester_address <> '' OR body <> '')",
                 )
                 .bind(cutoff)
@@ -2509,6 +2739,81 @@ macro_rules! sql_migrator {
 
 /// The next attempt of a message given up on: far in the future, and in a form that sorts
 /// after every real date both as TIMESTAMPTZ and as SQLite's ISO text.
+/// The outbox columns a [`crate::Mail`] is read from, in [`MailRow`] order.
+pub const MAIL_COLUMNS: &str = "id, to_address, subject, body, attempts, created_at, sender, \
+     reply_to, automatic, correspondence_id";
+
+pub type MailRow = (
+    i64,
+    String,
+    String,
+    String,
+    i32,
+    chrono::DateTime<chrono::Utc>,
+    Option<String>,
+    Option<String>,
+    bool,
+    Option<i64>,
+);
+
+pub fn mail_from_row(r: MailRow) -> crate::Mail {
+    crate::Mail {
+        id: r.0,
+        to: r.1,
+        subject: r.2,
+        body: r.3,
+        attempts: u32::try_from(r.4).unwrap_or(0),
+        created_at: r.5,
+        sender: r.6,
+        reply_to: r.7,
+        automatic: r.8,
+        correspondence_id: r.9,
+    }
+}
+
+/// The job columns a [`crate::Job`] is read from, in [`JobRow`] order.
+pub const JOB_COLUMNS: &str = "id, kind, key, state, run_after, attempts, lease_owner, \
+     lease_until, last_error, detail, updated_at";
+
+pub type JobRow = (
+    i64,
+    String,
+    String,
+    String,
+    chrono::DateTime<chrono::Utc>,
+    i32,
+    Option<String>,
+    Option<chrono::DateTime<chrono::Utc>>,
+    Option<String>,
+    String,
+    chrono::DateTime<chrono::Utc>,
+);
+
+pub fn job_from_row(r: JobRow) -> crate::StoreResult<crate::Job> {
+    Ok(crate::Job {
+        id: r.0,
+        kind: r.1,
+        key: r.2,
+        state: crate::JobState::parse(&r.3)
+            .ok_or_else(|| crate::StoreError::Corrupt(format!("état de tâche « {} »", r.3)))?,
+        run_after: r.4,
+        attempts: u32::try_from(r.5).unwrap_or(0),
+        lease_owner: r.6,
+        lease_until: r.7,
+        last_error: r.8,
+        detail: r.9,
+        updated_at: r.10,
+    })
+}
+
+/// `$start, $start+1, …` for `n` bound values.
+pub fn placeholders(start: usize, n: usize) -> String {
+    (start..start + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub fn given_up() -> chrono::DateTime<chrono::Utc> {
     chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
         .and_then(|d| d.and_hms_opt(0, 0, 0))

@@ -84,6 +84,7 @@ fn navigation(ctx: &RequestContext) -> Vec<NavItem> {
             (routes::ADMIN_LOCAL_INDICATORS, "Indicateurs locaux"),
             (routes::ADMIN_TEMPLATES, "Modèles"),
             (routes::ADMIN_AUDIT, "Journal"),
+            (routes::ADMIN_JOBS, "Tâches"),
         ]);
     }
     items

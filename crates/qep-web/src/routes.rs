@@ -56,6 +56,7 @@ pub const ADMIN_SAMPLING: &str = "/administration/echantillonnage";
 pub const ADMIN_SAMPLING_DELETE: &str = "/administration/echantillonnage/suppression";
 pub const ADMIN_TEMPLATES: &str = "/administration/modeles";
 pub const ADMIN_AUDIT: &str = "/administration/journal";
+pub const ADMIN_JOBS: &str = "/administration/taches";
 pub const ADMIN_IMPORTS: &str = "/administration/imports";
 pub const ADMIN_IMPORT_FILE: &str = "/administration/imports/fichiers/{id}";
 pub const ADMIN_IMPORT_JOB: &str = "/administration/imports/travaux/{id}";

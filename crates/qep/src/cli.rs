@@ -663,6 +663,7 @@ async fn serve_until_signal(
         qep_app::Ctx::new(store),
         config.web(),
         config.mail(),
+        config.jobs(),
         listener,
         shutdown,
     )

@@ -30,6 +30,7 @@ struct FileConfig {
     smtp_url: Option<String>,
     mail_from: Option<String>,
     outbox_interval_seconds: Option<u64>,
+    jobs_interval_seconds: Option<u64>,
 }
 
 /// Every `QEP_*` variable QeP reads, with the key it sets.
@@ -48,6 +49,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("QEP_SMTP_URL", "smtp_url"),
     ("QEP_MAIL_FROM", "mail_from"),
     ("QEP_OUTBOX_INTERVAL_SECONDS", "outbox_interval_seconds"),
+    ("QEP_JOBS_INTERVAL_SECONDS", "jobs_interval_seconds"),
     (
         "QEP_TEST_POSTGRES_URL",
         "tests seulement : serveur PostgreSQL des tests",
@@ -74,6 +76,8 @@ pub struct Config {
     pub smtp_url: Option<String>,
     pub mail_from: String,
     pub outbox_interval_seconds: u64,
+    /// How often the job scheduler looks for work (digest, retention, sessions).
+    pub jobs_interval_seconds: u64,
     /// Where the file came from, if any.
     pub file: Option<PathBuf>,
     pub warnings: Vec<String>,
@@ -99,6 +103,13 @@ impl Config {
             smtp_url: self.smtp_url.clone(),
             from: self.mail_from.clone(),
             poll_interval: Duration::from_secs(self.outbox_interval_seconds),
+        }
+    }
+
+    pub fn jobs(&self) -> qep_app::jobs::JobsConfig {
+        qep_app::jobs::JobsConfig {
+            interval: Duration::from_secs(self.jobs_interval_seconds),
+            retention_months: self.retention_months,
         }
     }
 }
@@ -228,6 +239,12 @@ pub fn load(
         30,
         24 * 3600,
     )?;
+    let jobs_interval_seconds = number(
+        "QEP_JOBS_INTERVAL_SECONDS",
+        file.jobs_interval_seconds,
+        60,
+        3600,
+    )?;
     let smtp_url = env_get("QEP_SMTP_URL")
         .or(file.smtp_url)
         .filter(|u| !u.is_empty());
@@ -256,6 +273,7 @@ pub fn load(
             .or(file.mail_from)
             .unwrap_or_else(|| "QeP <ne-pas-repondre@localhost>".to_owned()),
         outbox_interval_seconds,
+        jobs_interval_seconds,
         referentiel_dir: env_get("QEP_REFERENTIEL_DIR")
             .map(PathBuf::from)
             .or(file.referentiel_dir),

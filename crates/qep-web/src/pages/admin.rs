@@ -226,6 +226,8 @@ struct ServiceForm {
     code: String,
     site_id: String,
     in_scope: bool,
+    /// The address its agents' answers leave from; empty for `mail_from`.
+    email: String,
 }
 
 impl ServiceForm {
@@ -235,6 +237,7 @@ impl ServiceForm {
             code: data.get("code").trim().to_owned(),
             site_id: data.get("site_id").to_owned(),
             in_scope: data.has("in_scope"),
+            email: data.get("email").trim().to_owned(),
         }
     }
 
@@ -243,10 +246,21 @@ impl ServiceForm {
             errors.add("service-site", "Choisissez un site.");
             return None;
         };
-        match ServiceDraft::new(&self.name, &self.code, SiteId(site), self.in_scope) {
+        match ServiceDraft::new(&self.name, &self.code, SiteId(site), self.in_scope)
+            .and_then(|d| d.with_email(&self.email))
+        {
             Ok(d) => Some(d),
             Err(e @ PrefectureError::Invalid { field: "sigle", .. }) => {
                 errors.add("service-code", e.to_string());
+                None
+            }
+            Err(
+                e @ PrefectureError::Invalid {
+                    field: "adresse électronique du service",
+                    ..
+                },
+            ) => {
+                errors.add("service-email", e.to_string());
                 None
             }
             Err(e) => {
@@ -551,6 +565,7 @@ pub async fn service_form(
         code: service.code,
         site_id: service.site_id.to_string(),
         in_scope: service.in_scope,
+        email: service.email.unwrap_or_default(),
     };
     render_service(&state, &ctx, id, &form, &FieldErrors::default()).await
 }

@@ -545,6 +545,8 @@ pub async fn launch(
         .remove(&id)
         .ok_or(WebError::NotFound)?;
     let job_id: u64 = rand::random();
+    // Recorded as a durable job: an import cut by a restart shows as failed on the jobs page.
+    let durable = qep_app::jobs::start(&state.app, "import", &format!("{job_id:016x}")).await?;
     let mut registry = state.imports.lock();
     // Keep the latest finished jobs only: the history of files is in the store.
     while registry.jobs.len() >= MAX_JOBS {
@@ -579,12 +581,35 @@ pub async fn launch(
         upload,
         mapping,
         admin.0.actor(),
+        durable,
     ));
     Ok(Redirect::to(&routes::with_id(routes::ADMIN_IMPORT_JOB, job_id)).into_response())
 }
 
-async fn run_job(state: AppState, id: u64, upload: Upload, mapping: Mapping, actor: Actor) {
+async fn run_job(
+    state: AppState,
+    id: u64,
+    upload: Upload,
+    mapping: Mapping,
+    actor: Actor,
+    durable: qep_app::jobs::RunningJob,
+) {
     let imports = state.imports.clone();
+    let heartbeat = {
+        let ctx = state.app.clone();
+        let id = durable.id;
+        tokio::spawn(async move {
+            let mut beat = tokio::time::interval(qep_app::jobs::HEARTBEAT);
+            beat.tick().await;
+            loop {
+                beat.tick().await;
+                let job = qep_app::jobs::RunningJob::resume(id);
+                if let Err(e) = job.heartbeat(&ctx).await {
+                    tracing::warn!(error = %e, "import job lease not renewed");
+                }
+            }
+        })
+    };
     let (path, name) = (upload.path.clone(), upload.file_name.clone());
     let read = tokio::task::spawn_blocking(move || {
         qep_import::sources::import_file(&path, &name, &mapping, &mut |p: Progress| {
@@ -666,6 +691,19 @@ async fn run_job(state: AppState, id: u64, upload: Upload, mapping: Mapping, act
         }
     };
     let _ = std::fs::remove_file(&upload.path);
+    heartbeat.abort();
+    let recorded = match &outcome {
+        JobState::Saved { rows, facts, .. } => Ok(format!(
+            "{} : {rows} ligne(s), {facts} valeur(s) enregistrée(s)",
+            upload.file_name
+        )),
+        JobState::AlreadyImported { .. } => Ok(format!("{} : déjà importé", upload.file_name)),
+        JobState::Failed { summary, .. } => Err(format!("{} : {summary}", upload.file_name)),
+        JobState::Running => Ok(String::new()),
+    };
+    if let Err(e) = durable.finish(&state.app, recorded).await {
+        tracing::warn!(error = %e, "import job not recorded");
+    }
     if let Some(job) = state.imports.lock().jobs.get_mut(&id) {
         job.took = Some(job.started.elapsed());
         if let JobState::Saved { rows, .. } = outcome {

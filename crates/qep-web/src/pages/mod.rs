@@ -9,6 +9,7 @@ mod dashboard;
 mod documents;
 pub(crate) mod imports;
 mod indicators;
+mod jobs;
 mod local_indicators;
 mod logs;
 mod public;
@@ -120,6 +121,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route(routes::ADMIN_USER_PASSWORD, post(users::reset_password))
         .route(routes::ADMIN_AUDIT, get(audit::list))
+        .route(routes::ADMIN_JOBS, get(jobs::list))
         .route(
             routes::ADMIN_TEMPLATES,
             get(templates::list).post(templates::save),

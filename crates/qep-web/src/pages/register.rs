@@ -850,16 +850,16 @@ pub async fn answer_by_mail(
             "Complétez le texte de la réponse (remplacez « [Votre réponse] ») avant l'envoi.",
         ));
     }
-    let mail = qep_store::NewMail {
-        to: item.requester_email.clone(),
-        subject: subject.to_owned(),
-        body,
-        correspondence_id: Some(item.id),
-    };
-    state
-        .store
-        .answer_by_mail(&session.actor(), item.id, state.app.today(), answer, &mail)
-        .await?;
+    qep_app::registers::answer_by_mail(
+        &state.app,
+        &session.actor(),
+        &item,
+        answer,
+        subject,
+        &body,
+        &session.user.email.to_string(),
+    )
+    .await?;
     Ok(redirect_with_notice(
         &state,
         &routes::with_id(routes::REGISTER_ITEM, item.id),

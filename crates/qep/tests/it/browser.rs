@@ -119,6 +119,7 @@ impl Browser {
             ctx,
             qep_web::WebConfig::default(),
             mail,
+            qep_app::jobs::JobsConfig::default(),
             listener,
             async {
                 let _ = stopped.await;

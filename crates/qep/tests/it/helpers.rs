@@ -83,6 +83,15 @@ impl TestApp {
         self.store.backend()
     }
 
+    /// The database's URL when it is a PostgreSQL one (to open a second connection pool:
+    /// another server on the same database).
+    pub fn postgres_url(&self) -> Option<String> {
+        match &self.db {
+            Some(Db::Postgres(db)) => Some(db.url.clone()),
+            _ => None,
+        }
+    }
+
     async fn build(store: Arc<dyn Store>, db: Db, config: qep_web::WebConfig) -> TestApp {
         Self::build_at(store, db, config, Arc::new(qep_app::SystemClock)).await
     }

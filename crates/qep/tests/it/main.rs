@@ -9,6 +9,7 @@ mod correspondence_import;
 mod helpers;
 mod imports_web;
 mod indicators;
+mod jobs;
 mod mail;
 mod migrations;
 mod register;

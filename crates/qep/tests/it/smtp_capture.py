@@ -27,6 +27,10 @@ class Capture:
             "to": str(msg["To"]),
             "subject": str(msg["Subject"]),
             "auto_submitted": msg["Auto-Submitted"],
+            "message_id": msg["Message-ID"],
+            "mime_version": msg["MIME-Version"],
+            "date": msg["Date"],
+            "reply_to": msg["Reply-To"],
             "content_type": msg.get_content_type(),
             "body": body.get_content() if body is not None else "",
         }
