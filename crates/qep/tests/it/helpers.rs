@@ -18,7 +18,7 @@ pub const AGENT: (&str, &str) = ("agent.accueil@demo.invalid", "demo-agent-accue
 pub const VIEWER: (&str, &str) = ("direction@demo.invalid", "demo-direction-lecture");
 
 enum Db {
-    Sqlite(#[allow(dead_code)] TempDbPath),
+    Sqlite(TempDbPath),
     Postgres(testdb::TestDatabase),
 }
 
@@ -81,6 +81,15 @@ impl TestApp {
 
     pub fn backend(&self) -> &'static str {
         self.store.backend()
+    }
+
+    /// What `qep --database` takes for this app's database.
+    pub fn database_url(&self) -> String {
+        match &self.db {
+            Some(Db::Postgres(db)) => db.url.clone(),
+            Some(Db::Sqlite(path)) => path.0.display().to_string(),
+            None => String::new(),
+        }
     }
 
     /// The database's URL when it is a PostgreSQL one (to open a second connection pool:

@@ -12,6 +12,7 @@ mod indicators;
 mod jobs;
 mod mail;
 mod migrations;
+mod on_time;
 mod register;
 mod time_zones;
 mod web;
