@@ -353,6 +353,136 @@ macro_rules! impl_sql_store {
                 Ok(format!("{year}-{last:06}"))
             }
 
+            async fn site_calendar_in(
+                conn: &mut <$db as ::sqlx::Database>::Connection,
+                site: ::qep_core::ids::SiteId,
+            ) -> $crate::StoreResult<$crate::SiteCalendar> {
+                let exists: Option<(i64,)> = ::sqlx::query_as("SELECT id FROM sites WHERE id = $1")
+                    .bind(site.0)
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .map_err(Self::map_err)?;
+                exists.ok_or($crate::StoreError::NotFound("site"))?;
+                type D = ::chrono::NaiveDate;
+                let closures: Vec<(i64, D, D, String, D, Option<D>)> = ::sqlx::query_as(
+                    "SELECT id, start_date, end_date, reason, recorded_on, removed_on \
+                     FROM site_closures WHERE site_id = $1 ORDER BY start_date, id",
+                )
+                .bind(site.0)
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(Self::map_err)?;
+                let holidays: Vec<(i64, String, String, Option<i32>, Option<i32>, String, D, Option<D>)> =
+                    ::sqlx::query_as(
+                        "SELECT id, mode, holiday, first_year, last_year, reason, recorded_on, \
+                         removed_on FROM site_holidays WHERE site_id = $1 ORDER BY id",
+                    )
+                    .bind(site.0)
+                    .fetch_all(&mut *conn)
+                    .await
+                    .map_err(Self::map_err)?;
+                let mut calendar = $crate::SiteCalendar {
+                    closures: closures
+                        .into_iter()
+                        .map(|(id, start, end, reason, recorded_on, removed_on)| $crate::Stored {
+                            id,
+                            item: ::qep_core::calendar::Closure {
+                                start,
+                                end,
+                                reason,
+                                recorded_on,
+                                removed_on,
+                            },
+                        })
+                        .collect(),
+                    ..Default::default()
+                };
+                for (id, mode, holiday, first_year, last_year, reason, recorded_on, removed_on) in holidays {
+                    let holiday = ::qep_core::calendar::HolidayKind::parse(&holiday)
+                        .map_err(|e| $crate::StoreError::Corrupt(e.to_string()))?;
+                    if mode == "worked" {
+                        calendar.worked_holidays.push($crate::Stored {
+                            id,
+                            item: ::qep_core::calendar::WorkedHoliday {
+                                holiday,
+                                first_year,
+                                last_year,
+                                reason,
+                                recorded_on,
+                                removed_on,
+                            },
+                        });
+                    } else {
+                        calendar.extra_holidays.push($crate::Stored {
+                            id,
+                            item: ::qep_core::calendar::ExtraHoliday {
+                                holiday,
+                                first_year,
+                                last_year,
+                                recorded_on,
+                                removed_on,
+                            },
+                        });
+                    }
+                }
+                Ok(calendar)
+            }
+
+            /// After a change to `site`'s calendar made on `on`: the due dates of its open
+            /// items, computed again with the calendar as it now stands, in the change's
+            /// transaction, so that stored and computed due dates never disagree. Audited.
+            async fn recompute_due_dates_tx(
+                tx: &mut ::sqlx::Transaction<'_, $db>,
+                actor: &$crate::Actor,
+                site: ::qep_core::ids::SiteId,
+                on: ::chrono::NaiveDate,
+            ) -> $crate::StoreResult<u64> {
+                let department: Option<(String,)> =
+                    ::sqlx::query_as("SELECT department FROM prefecture")
+                        .fetch_optional(&mut **tx)
+                        .await
+                        .map_err(Self::map_err)?;
+                let territory = department
+                    .and_then(|(d,)| ::qep_core::calendar::Territory::from_department(&d).ok())
+                    .unwrap_or(::qep_core::calendar::Territory::Metropole);
+                let settings = Self::site_calendar_in(&mut **tx, site).await?.settings().as_of(on);
+                let calendar = ::qep_core::calendar::WorkingCalendar::new(territory, &settings);
+                let open: Vec<(i64, ::chrono::NaiveDate, i32, ::chrono::NaiveDate)> = ::sqlx::query_as(
+                    "SELECT id, received_on, deadline_days, due_on FROM correspondence \
+                     WHERE site_id = $1 AND answered_on IS NULL",
+                )
+                .bind(site.0)
+                .fetch_all(&mut **tx)
+                .await
+                .map_err(Self::map_err)?;
+                let mut changed = 0u64;
+                for (id, received_on, days, due_on) in open {
+                    let Ok(due) = calendar.due_date(received_on, u32::try_from(days).unwrap_or(0)) else {
+                        continue;
+                    };
+                    if due != due_on {
+                        ::sqlx::query("UPDATE correspondence SET due_on = $1 WHERE id = $2")
+                            .bind(due)
+                            .bind(id)
+                            .execute(&mut **tx)
+                            .await
+                            .map_err(Self::map_err)?;
+                        changed += 1;
+                    }
+                }
+                if changed > 0 {
+                    Self::audit_tx(
+                        tx,
+                        actor,
+                        "correspondence.due_dates",
+                        format!("site {site}"),
+                        format!("{changed} échéance(s) d'éléments en cours recalculée(s) avec le calendrier du site"),
+                    )
+                    .await?;
+                }
+                Ok(changed)
+            }
+
             fn site_from_row(
                 row: (i64, String, String, String, Option<String>),
             ) -> $crate::StoreResult<::qep_core::prefecture::Site> {
@@ -1000,75 +1130,8 @@ macro_rules! impl_sql_store {
                 &self,
                 site: ::qep_core::ids::SiteId,
             ) -> $crate::StoreResult<$crate::SiteCalendar> {
-                let exists: Option<(i64,)> = ::sqlx::query_as("SELECT id FROM sites WHERE id = $1")
-                    .bind(site.0)
-                    .fetch_optional(self.pool())
-                    .await
-                    .map_err(Self::map_err)?;
-                exists.ok_or($crate::StoreError::NotFound("site"))?;
-                type D = ::chrono::NaiveDate;
-                let closures: Vec<(i64, D, D, String, D, Option<D>)> = ::sqlx::query_as(
-                    "SELECT id, start_date, end_date, reason, recorded_on, removed_on \
-                     FROM site_closures WHERE site_id = $1 ORDER BY start_date, id",
-                )
-                .bind(site.0)
-                .fetch_all(self.pool())
-                .await
-                .map_err(Self::map_err)?;
-                let holidays: Vec<(i64, String, String, Option<i32>, Option<i32>, String, D, Option<D>)> =
-                    ::sqlx::query_as(
-                        "SELECT id, mode, holiday, first_year, last_year, reason, recorded_on, \
-                         removed_on FROM site_holidays WHERE site_id = $1 ORDER BY id",
-                    )
-                    .bind(site.0)
-                    .fetch_all(self.pool())
-                    .await
-                    .map_err(Self::map_err)?;
-                let mut calendar = $crate::SiteCalendar {
-                    closures: closures
-                        .into_iter()
-                        .map(|(id, start, end, reason, recorded_on, removed_on)| $crate::Stored {
-                            id,
-                            item: ::qep_core::calendar::Closure {
-                                start,
-                                end,
-                                reason,
-                                recorded_on,
-                                removed_on,
-                            },
-                        })
-                        .collect(),
-                    ..Default::default()
-                };
-                for (id, mode, holiday, first_year, last_year, reason, recorded_on, removed_on) in holidays {
-                    let holiday = ::qep_core::calendar::HolidayKind::parse(&holiday)
-                        .map_err(|e| $crate::StoreError::Corrupt(e.to_string()))?;
-                    if mode == "worked" {
-                        calendar.worked_holidays.push($crate::Stored {
-                            id,
-                            item: ::qep_core::calendar::WorkedHoliday {
-                                holiday,
-                                first_year,
-                                last_year,
-                                reason,
-                                recorded_on,
-                                removed_on,
-                            },
-                        });
-                    } else {
-                        calendar.extra_holidays.push($crate::Stored {
-                            id,
-                            item: ::qep_core::calendar::ExtraHoliday {
-                                holiday,
-                                first_year,
-                                last_year,
-                                recorded_on,
-                                removed_on,
-                            },
-                        });
-                    }
-                }
-                Ok(calendar)
+                let mut conn = self.pool().acquire().await.map_err(Self::map_err)?;
+                Self::site_calendar_in(&mut conn, site).await
             }
 
             async fn insert_closure(
@@ -1107,6 +1170,7 @@ macro_rules! impl_sql_store {
                     format!("fermeture du {} au {} : {}", c.start, c.end, c.reason),
                 )
                 .await?;
+                Self::recompute_due_dates_tx(&mut tx, actor, site, c.recorded_on).await?;
                 Self::commit(tx).await?;
                 Ok(id)
             }
@@ -1160,6 +1224,7 @@ macro_rules! impl_sql_store {
                     format!("{} {reason}", holiday.name()).trim().to_owned(),
                 )
                 .await?;
+                Self::recompute_due_dates_tx(&mut tx, actor, site, recorded_on).await?;
                 Self::commit(tx).await?;
                 Ok(id)
             }
@@ -1196,6 +1261,7 @@ macro_rules! impl_sql_store {
                 let (what,) = what.ok_or($crate::StoreError::NotFound("entrée du calendrier"))?;
                 Self::audit_tx(&mut tx, actor, action, format!("site {site}"), format!("{what} (retiré le {on})"))
                     .await?;
+                Self::recompute_due_dates_tx(&mut tx, actor, site, on).await?;
                 Self::commit(tx).await
             }
 

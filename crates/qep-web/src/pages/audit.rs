@@ -46,6 +46,7 @@ pub fn action_label(code: &str) -> &str {
         "correspondence.transfer" => "Transfert à un autre service",
         "correspondence.scope" => "Périmètre d'un élément du registre",
         "correspondence.anonymise" => "Anonymisation (durée de conservation)",
+        "correspondence.due_dates" => "Échéances recalculées (calendrier du site modifié)",
         "template.save" => "Modèle de message",
         "sampling.add" => "Semaine échantillonnée",
         "sampling.remove" => "Retrait d'une semaine échantillonnée",

@@ -82,7 +82,10 @@ async fn the_dashboard_the_report_the_export_and_analyze_agree_on_time() {
                 "2026-03-06T09:00:00Z",
                 "A: due Friday 13 answered Saturday 14",
             ),
-            ("2026-03-09T09:00:00Z", "B: answered on the 18th: 6 working days"),
+            (
+                "2026-03-09T09:00:00Z",
+                "B: answered on the 18th: 6 working days",
+            ),
             ("2026-03-10T09:00:00Z", "C: 5 working days"),
             (
                 "2026-03-11T09:00:00Z",
@@ -107,6 +110,19 @@ async fn the_dashboard_the_report_the_export_and_analyze_agree_on_time() {
             )
             .await
             .expect("closure");
+        // D's stored due date moved with the calendar, in the same transaction, audited;
+        // answered items keep theirs.
+        let item_d = app.store.get_correspondence(ids[4]).await.expect("D");
+        assert_eq!(
+            item_d.due_on,
+            d(2026, 3, 19),
+            "{backend}: D was due on the 18th"
+        );
+        let audit = app.store.list_audit(5, None).await.expect("audit");
+        assert!(
+            audit.iter().any(|e| e.action == "correspondence.due_dates"),
+            "{backend}: audited"
+        );
         for (id, on) in [
             (ids[1], d(2026, 3, 14)),
             (ids[2], d(2026, 3, 18)),
