@@ -9,6 +9,7 @@ pub mod auth;
 pub mod error;
 pub mod form;
 mod pages;
+pub mod proxy;
 pub mod render;
 pub mod routes;
 
@@ -25,6 +26,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::Throttle;
+pub use crate::proxy::TrustedProxies;
 use crate::render::Templates;
 
 /// Settings of the web layer (from `qep.toml` / `QEP_*`, see the binary).
@@ -38,6 +40,8 @@ pub struct WebConfig {
     pub login_window: Duration,
     /// Messages one address may send through the public form per hour.
     pub contact_per_hour: u32,
+    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` give the client's address.
+    pub trusted_proxies: TrustedProxies,
     /// Months citizens' personal data is kept after an item is closed.
     pub retention_months: u32,
 }
@@ -50,6 +54,7 @@ impl Default for WebConfig {
             login_max_failures: 5,
             login_window: Duration::from_secs(15 * 60),
             contact_per_hour: 5,
+            trusted_proxies: TrustedProxies::default(),
             retention_months: 12,
         }
     }

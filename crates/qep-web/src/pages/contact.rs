@@ -14,11 +14,11 @@ use qep_core::registers::correspondence::{Channel, Kind};
 use qep_store::Actor;
 use serde::Serialize;
 
-use super::session::ClientAddr;
 use super::{form_status, redirect_with_notice};
 use crate::AppState;
 use crate::error::WebError;
 use crate::form::{FieldErrors, FormData};
+use crate::proxy::ClientAddr;
 use crate::render::{RequestContext, page, ser};
 use crate::routes;
 
@@ -112,7 +112,7 @@ pub async fn submit(
     };
     let key = vec![format!(
         "contact:{}",
-        addr.map_or_else(|| "inconnue".to_owned(), |a| a.ip().to_string())
+        addr.map_or_else(|| "inconnue".to_owned(), |a| a.to_string())
     )];
     let now = Instant::now();
     if state.contact_throttle.blocked(&key, now).is_some() {

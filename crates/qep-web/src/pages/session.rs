@@ -1,12 +1,10 @@
 //! Logging in and out.
 
-use std::net::SocketAddr;
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use minijinja::context;
@@ -20,24 +18,9 @@ use crate::auth::{
 };
 use crate::error::WebError;
 use crate::form::{FieldErrors, FormData};
+use crate::proxy::ClientAddr;
 use crate::render::{RequestContext, page, ser};
 use crate::routes;
-
-/// The client's address, when the server knows it (not in in-process tests).
-pub struct ClientAddr(pub Option<SocketAddr>);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0),
-        ))
-    }
-}
 
 #[derive(Deserialize)]
 pub struct LoginQuery {
@@ -125,7 +108,7 @@ pub async fn login(
     let email_key = format!("email:{}", raw_email.to_lowercase());
     let mut keys = vec![email_key.clone()];
     if let Some(a) = addr {
-        keys.push(format!("ip:{}", a.ip()));
+        keys.push(format!("ip:{a}"));
     }
     let now = Instant::now();
     if let Some(wait) = state.throttle.blocked(&keys, now) {
