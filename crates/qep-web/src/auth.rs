@@ -1,6 +1,6 @@
 //! Accounts on the web: argon2id password hashes, server-side sessions in the store,
-//! CSRF tokens on every state-changing request, login throttling, and the extractors that
-//! let a handler demand a logged-in user or an admin.
+//! CSRF tokens on every state-changing request, and the extractors that let a handler
+//! demand a logged-in user or an admin (login limits are in [`crate::limits`]).
 //!
 //! CSRF: a logged-in user's token is kept with their session; an anonymous visitor (the
 //! login form, later the public forms) gets a random token in an HttpOnly cookie, echoed in
@@ -8,8 +8,7 @@
 //! the `X-CSRF-Token` header.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Request, State};
@@ -315,55 +314,6 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
     }
 }
 
-// ---------------------------------------------------------------------------------------
-// Login throttling
-
-/// Counts events (failed logins, public form submissions) per key over a sliding window.
-/// In memory: one QeP process serves one prefecture.
-pub struct Throttle {
-    max_failures: u32,
-    window: Duration,
-    failures: Mutex<HashMap<String, Vec<Instant>>>,
-}
-
-impl Throttle {
-    pub fn new(max_failures: u32, window: Duration) -> Throttle {
-        Throttle {
-            max_failures: max_failures.max(1),
-            window,
-            failures: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// How long to wait if any of `keys` has used up its attempts.
-    pub fn blocked(&self, keys: &[String], now: Instant) -> Option<Duration> {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let window = self.window;
-        map.retain(|_, times| {
-            times.retain(|t| now.duration_since(*t) < window);
-            !times.is_empty()
-        });
-        keys.iter()
-            .filter_map(|k| map.get(k))
-            .filter(|times| times.len() >= self.max_failures as usize)
-            .filter_map(|times| times.first())
-            .map(|first| window.saturating_sub(now.duration_since(*first)))
-            .max()
-    }
-
-    pub fn record_failure(&self, keys: &[String], now: Instant) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        for k in keys {
-            map.entry(k.clone()).or_default().push(now);
-        }
-    }
-
-    pub fn clear(&self, key: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        map.remove(key);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -376,23 +326,5 @@ mod tests {
         assert_ne!(token_hash(&t), t);
         assert_eq!(token_hash(&t), token_hash(&t));
         assert!(constant_time_eq("abc", "abc") && !constant_time_eq("abc", "abd"));
-    }
-
-    #[test]
-    fn throttle_blocks_after_max_failures_and_forgets_after_the_window() {
-        let th = Throttle::new(3, Duration::from_secs(60));
-        let keys = vec!["email:a@b.fr".to_owned(), "ip:127.0.0.1".to_owned()];
-        let t0 = Instant::now();
-        for i in 0..3 {
-            assert_eq!(th.blocked(&keys, t0), None, "attempt {i}");
-            th.record_failure(&keys, t0);
-        }
-        assert!(th.blocked(&keys, t0).is_some());
-        assert!(th.blocked(&["ip:127.0.0.1".to_owned()], t0).is_some());
-        assert_eq!(th.blocked(&["email:other@b.fr".to_owned()], t0), None);
-        assert_eq!(th.blocked(&keys, t0 + Duration::from_secs(61)), None);
-        th.record_failure(&keys, t0);
-        th.clear("email:a@b.fr");
-        assert_eq!(th.blocked(&["email:a@b.fr".to_owned()], t0), None);
     }
 }

@@ -8,7 +8,9 @@ pub mod assets;
 pub mod auth;
 pub mod error;
 pub mod form;
+pub mod limits;
 mod pages;
+pub mod proxy;
 pub mod render;
 pub mod routes;
 
@@ -24,7 +26,8 @@ use tower_http::request_id::{
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::auth::Throttle;
+use crate::limits::{AddressKey, Limiter, LoginLimits};
+pub use crate::proxy::TrustedProxies;
 use crate::render::Templates;
 
 /// Settings of the web layer (from `qep.toml` / `QEP_*`, see the binary).
@@ -33,11 +36,14 @@ pub struct WebConfig {
     /// Cookies get the `Secure` flag (set when QeP is served over TLS, `public_url` in https).
     pub secure_cookies: bool,
     pub session_ttl: Duration,
-    /// Failed logins allowed per account and per client address within `login_window`.
+    /// Failed logins allowed per account from one client address within `login_window`
+    /// (and four times as many per address across accounts), see [`limits::LoginLimits`].
     pub login_max_failures: u32,
     pub login_window: Duration,
-    /// Messages one address may send through the public form per hour.
+    /// Messages one client address may send through the public form per hour.
     pub contact_per_hour: u32,
+    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` give the client's address.
+    pub trusted_proxies: TrustedProxies,
     /// Months citizens' personal data is kept after an item is closed.
     pub retention_months: u32,
 }
@@ -50,6 +56,7 @@ impl Default for WebConfig {
             login_max_failures: 5,
             login_window: Duration::from_secs(15 * 60),
             contact_per_hour: 5,
+            trusted_proxies: TrustedProxies::default(),
             retention_months: 12,
         }
     }
@@ -61,8 +68,8 @@ pub struct Inner {
     pub store: Arc<dyn Store>,
     pub config: WebConfig,
     pub templates: Templates,
-    pub throttle: Throttle,
-    pub contact_throttle: Throttle,
+    pub login_limits: LoginLimits,
+    pub contact_limit: Limiter<AddressKey>,
     /// Uploads and import jobs of the web import.
     pub imports: pages::imports::Imports,
 }
@@ -80,14 +87,14 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     pub fn new(app: qep_app::Ctx, config: WebConfig) -> anyhow::Result<AppState> {
-        let throttle = Throttle::new(config.login_max_failures, config.login_window);
-        let contact_throttle = Throttle::new(config.contact_per_hour, Duration::from_secs(3600));
+        let login_limits = LoginLimits::new(config.login_max_failures, config.login_window);
+        let contact_limit = Limiter::new(config.contact_per_hour, Duration::from_secs(3600));
         Ok(AppState(Arc::new(Inner {
             store: app.store.clone(),
             app,
             templates: Templates::load()?,
-            throttle,
-            contact_throttle,
+            login_limits,
+            contact_limit,
             imports: Default::default(),
             config,
         })))

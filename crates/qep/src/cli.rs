@@ -777,6 +777,14 @@ async fn check_config(config: &Config) -> CliResult {
     );
     println!("log = {}", config.log);
     println!("contact_per_hour = {}", config.contact_per_hour);
+    println!(
+        "trusted_proxies = {}",
+        if config.trusted_proxies.is_empty() {
+            "(aucun : l'adresse du client est celle de la connexion)".to_owned()
+        } else {
+            config.trusted_proxies.to_string()
+        }
+    );
     println!("retention_months = {}", config.retention_months);
     println!(
         "smtp_url = {}",

@@ -26,6 +26,7 @@ struct FileConfig {
     login_window_minutes: Option<u64>,
     referentiel_dir: Option<PathBuf>,
     contact_per_hour: Option<u32>,
+    trusted_proxies: Option<Vec<String>>,
     retention_months: Option<u32>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
@@ -45,6 +46,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("QEP_LOGIN_WINDOW_MINUTES", "login_window_minutes"),
     ("QEP_REFERENTIEL_DIR", "referentiel_dir"),
     ("QEP_CONTACT_PER_HOUR", "contact_per_hour"),
+    ("QEP_TRUSTED_PROXIES", "trusted_proxies"),
     ("QEP_RETENTION_MONTHS", "retention_months"),
     ("QEP_SMTP_URL", "smtp_url"),
     ("QEP_MAIL_FROM", "mail_from"),
@@ -70,6 +72,8 @@ pub struct Config {
     pub referentiel_dir: Option<PathBuf>,
     /// Messages one address may send through the public form per hour.
     pub contact_per_hour: u32,
+    /// Reverse proxies whose forwarding headers name the client (empty: none).
+    pub trusted_proxies: qep_web::TrustedProxies,
     /// Months citizens' personal data is kept after an item is closed.
     pub retention_months: u32,
     /// Secret: may hold a password; never printed whole.
@@ -94,6 +98,7 @@ impl Config {
             login_max_failures: self.login_max_failures,
             login_window: Duration::from_secs(self.login_window_minutes * 60),
             contact_per_hour: self.contact_per_hour,
+            trusted_proxies: self.trusted_proxies.clone(),
             retention_months: self.retention_months,
         }
     }
@@ -227,6 +232,24 @@ pub fn load(
         5,
         10_000,
     )? as u32;
+    // A list in the file, comma-separated in the environment; an empty one trusts nobody.
+    let (origin, trusted_proxies) = match env_get("QEP_TRUSTED_PROXIES") {
+        Some(list) => (
+            "QEP_TRUSTED_PROXIES",
+            qep_web::TrustedProxies::parse(list.split(',')),
+        ),
+        None => (
+            "trusted_proxies",
+            qep_web::TrustedProxies::parse(
+                file.trusted_proxies.iter().flatten().map(String::as_str),
+            ),
+        ),
+    };
+    let trusted_proxies = trusted_proxies.map_err(|bad| {
+        CliError::Input(format!(
+            "{origin} : « {bad} » n'est ni une adresse IP ni une plage CIDR (par exemple 127.0.0.1, ::1 ou 10.0.0.0/8)"
+        ))
+    })?;
     let retention_months = number(
         "QEP_RETENTION_MONTHS",
         file.retention_months.map(u64::from),
@@ -267,6 +290,7 @@ pub fn load(
         login_max_failures,
         login_window_minutes,
         contact_per_hour,
+        trusted_proxies,
         retention_months,
         smtp_url,
         mail_from: env_get("QEP_MAIL_FROM")
@@ -362,6 +386,37 @@ mod tests {
     }
 
     #[test]
+    fn trusted_proxies_come_from_the_file_or_the_environment() {
+        let c = load(None, &env(&[]), None, None).expect("load");
+        assert!(c.web().trusted_proxies.is_empty());
+        let file = write("trusted_proxies = [\"127.0.0.1\", \"10.0.0.0/8\", \"::1\"]\n");
+        let c = load(Some(&file), &env(&[]), None, None).expect("load");
+        let proxies = c.web().trusted_proxies;
+        assert!(proxies.contains("10.1.2.3".parse().expect("ip")));
+        assert!(proxies.contains("::1".parse().expect("ip")));
+        let c = load(
+            Some(&file),
+            &env(&[("QEP_TRUSTED_PROXIES", " 192.0.2.1 , fd00::/8")]),
+            None,
+            None,
+        )
+        .expect("load");
+        assert_eq!(c.trusted_proxies.to_string(), "192.0.2.1/32, fd00::/8");
+        let c = load(
+            Some(&file),
+            &env(&[("QEP_TRUSTED_PROXIES", "")]),
+            None,
+            None,
+        )
+        .expect("load");
+        assert!(
+            c.trusted_proxies.is_empty(),
+            "the environment empties the list"
+        );
+        let _ = std::fs::remove_file(file);
+    }
+
+    #[test]
     fn bad_values_are_named() {
         let file = write("databse_url = \"typo\"\n");
         let err = load(Some(&file), &env(&[]), None, None).expect_err("unknown key");
@@ -375,6 +430,25 @@ mod tests {
         assert_eq!(
             c.warnings,
             vec!["variable d'environnement inconnue ignorée : QEP_DATABSE_URL"]
+        );
+        let file = write("trusted_proxies = [\"127.0.0.1\", \"10.0.0.0/33\"]\n");
+        let err = load(Some(&file), &env(&[]), None, None).expect_err("bad range");
+        assert!(
+            err.to_string()
+                .contains("trusted_proxies : « 10.0.0.0/33 »"),
+            "{err}"
+        );
+        let _ = std::fs::remove_file(file);
+        let err = load(
+            None,
+            &env(&[("QEP_TRUSTED_PROXIES", "::1,proxy")]),
+            None,
+            None,
+        )
+        .expect_err("bad address");
+        assert!(
+            err.to_string().contains("QEP_TRUSTED_PROXIES : « proxy »"),
+            "{err}"
         );
         assert!(
             load(

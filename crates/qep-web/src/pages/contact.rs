@@ -3,8 +3,6 @@
 //! acknowledgement is queued in the same transaction. Anonymous, so it resists abuse:
 //! field limits, a honeypot field, a per-address rate limit, CSRF; no third-party captcha.
 
-use std::time::Instant;
-
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -14,11 +12,12 @@ use qep_core::registers::correspondence::{Channel, Kind};
 use qep_store::Actor;
 use serde::Serialize;
 
-use super::session::ClientAddr;
 use super::{form_status, redirect_with_notice};
 use crate::AppState;
 use crate::error::WebError;
 use crate::form::{FieldErrors, FormData};
+use crate::limits::{address_key, set_retry_after};
+use crate::proxy::ClientAddr;
 use crate::render::{RequestContext, page, ser};
 use crate::routes;
 
@@ -110,27 +109,6 @@ pub async fn submit(
         subject: data.get("subject").trim().to_owned(),
         message: data.get("message").trim().to_owned(),
     };
-    let key = vec![format!(
-        "contact:{}",
-        addr.map_or_else(|| "inconnue".to_owned(), |a| a.ip().to_string())
-    )];
-    let now = Instant::now();
-    if state.contact_throttle.blocked(&key, now).is_some() {
-        let mut errors = FieldErrors::default();
-        errors.add(
-            "contact-message",
-            "Trop de messages envoyés depuis votre connexion : réessayez dans une heure, ou écrivez par courrier.",
-        );
-        return render(
-            &state,
-            &ctx,
-            &form,
-            &errors,
-            Some(StatusCode::TOO_MANY_REQUESTS),
-        )
-        .await;
-    }
-
     let mut errors = FieldErrors::default();
     let kind = KINDS
         .iter()
@@ -171,6 +149,22 @@ pub async fn submit(
     if !errors.is_empty() {
         return render(&state, &ctx, &form, &errors, None).await;
     }
+    // Only messages that would be registered count; taking one is atomic, so parallel
+    // posts cannot all slip under the limit.
+    if let Err(wait) = state.contact_limit.take(&address_key(addr)) {
+        tracing::warn!("public form: too many messages from one address");
+        let minutes = wait.as_secs().div_ceil(60).max(1);
+        let plural = if minutes > 1 { "s" } else { "" };
+        let mut errors = FieldErrors::default();
+        errors.add(
+            "contact-message",
+            format!("Trop de messages envoyés depuis votre connexion : réessayez dans {minutes} minute{plural}, ou écrivez par courrier."),
+        );
+        let status = Some(StatusCode::TOO_MANY_REQUESTS);
+        let mut res = render(&state, &ctx, &form, &errors, status).await?;
+        set_retry_after(&mut res, wait);
+        return Ok(res);
+    }
 
     // Web-form items arrive at the prefecture's main site; the quality lead dispatches them.
     let sites = state.store.list_sites().await?;
@@ -207,7 +201,6 @@ pub async fn submit(
     .await?
     .map_err(|e| WebError::Internal(e.to_string()))?
     .item;
-    state.contact_throttle.record_failure(&key, now);
     tracing::info!(reference = %saved.reference, "public message registered");
     Ok(redirect_with_notice(
         &state,

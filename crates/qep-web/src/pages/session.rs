@@ -1,12 +1,9 @@
 //! Logging in and out.
 
-use std::net::SocketAddr;
 use std::sync::OnceLock;
-use std::time::Instant;
 
-use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use minijinja::context;
@@ -20,24 +17,10 @@ use crate::auth::{
 };
 use crate::error::WebError;
 use crate::form::{FieldErrors, FormData};
+use crate::limits::set_retry_after;
+use crate::proxy::ClientAddr;
 use crate::render::{RequestContext, page, ser};
 use crate::routes;
-
-/// The client's address, when the server knows it (not in in-process tests).
-pub struct ClientAddr(pub Option<SocketAddr>);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0),
-        ))
-    }
-}
 
 #[derive(Deserialize)]
 pub struct LoginQuery {
@@ -122,27 +105,27 @@ pub async fn login(
         return render_login(&state, &ctx, status, &raw_email, &next, &errors, None).await;
     }
 
-    let email_key = format!("email:{}", raw_email.to_lowercase());
-    let mut keys = vec![email_key.clone()];
-    if let Some(a) = addr {
-        keys.push(format!("ip:{}", a.ip()));
-    }
-    let now = Instant::now();
-    if let Some(wait) = state.throttle.blocked(&keys, now) {
-        let minutes = wait.as_secs().div_ceil(60).max(1);
-        tracing::warn!(email = %raw_email, "login refused: too many failures");
-        let status = StatusCode::TOO_MANY_REQUESTS;
-        return render_login(
-            &state,
-            &ctx,
-            status,
-            &raw_email,
-            &next,
-            &errors,
-            Some(minutes),
-        )
-        .await;
-    }
+    // Counted as a failure from here on, unless the password turns out right.
+    let attempt = match state.login_limits.begin(&raw_email, addr) {
+        Ok(attempt) => attempt,
+        Err(wait) => {
+            let minutes = wait.as_secs().div_ceil(60).max(1);
+            tracing::warn!(email = %raw_email, "login refused: too many failures");
+            let status = StatusCode::TOO_MANY_REQUESTS;
+            let mut res = render_login(
+                &state,
+                &ctx,
+                status,
+                &raw_email,
+                &next,
+                &errors,
+                Some(minutes),
+            )
+            .await?;
+            set_retry_after(&mut res, wait);
+            return Ok(res);
+        }
+    };
 
     let credentials = match Email::parse(&raw_email) {
         Ok(email) => state.store.find_credentials(&email).await?,
@@ -154,14 +137,13 @@ pub async fn login(
     };
     let verified = qep_app::accounts::verify_password_async(password, hash).await;
     let Some(user) = user.filter(|_| verified) else {
-        state.throttle.record_failure(&keys, now);
         tracing::info!(email = %raw_email, "login failed");
         errors.add("password", BAD_CREDENTIALS);
         let status = StatusCode::UNAUTHORIZED;
         return render_login(&state, &ctx, status, &raw_email, &next, &errors, None).await;
     };
 
-    state.throttle.clear(&email_key);
+    state.login_limits.succeeded(attempt);
     let token = auth::random_token();
     let created_at = Utc::now();
     let ttl = chrono::Duration::from_std(state.config.session_ttl)

@@ -1,12 +1,15 @@
-//! `TestApp`: a fresh database seeded with the demo prefecture, the router in-process, and
-//! a small cookie-keeping client.
+//! `TestApp`: a fresh database seeded with the demo prefecture, the router in-process (or
+//! the real server on a port), and a small cookie-keeping client.
 
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, header};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
 use qep_store::Store;
 use qep_store_postgres::{PgStore, testdb};
 use qep_store_sqlite::SqliteStore;
@@ -124,9 +127,34 @@ impl TestApp {
 
     pub fn client(&self) -> Client<'_> {
         Client {
-            app: self,
+            transport: Transport::InProcess(self),
+            headers: HeaderMap::new(),
             cookies: HashMap::new(),
             csrf: None,
+        }
+    }
+
+    /// The real server (`qep::serve`) over this database on 127.0.0.1, a free port.
+    pub async fn serve(&self, config: qep_web::WebConfig) -> Server {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(qep::serve(
+            self.ctx.clone(),
+            config,
+            qep_app::mail::MailConfig::default(),
+            qep_app::jobs::JobsConfig::default(),
+            listener,
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        Server {
+            addr,
+            _stop: stop,
+            task,
         }
     }
 
@@ -162,11 +190,57 @@ impl Response {
     }
 }
 
+/// A server started by [`TestApp::serve`]; stopped when dropped.
+pub struct Server {
+    pub addr: SocketAddr,
+    _stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+#[derive(Clone)]
+enum Transport<'a> {
+    /// The router, called in-process: the server knows no client address.
+    InProcess(&'a TestApp),
+    /// HTTP over TCP to `server`, the connections made from a chosen local address.
+    Http {
+        server: SocketAddr,
+        client: hyper_util::client::legacy::Client<HttpConnector, Body>,
+    },
+}
+
 /// Keeps cookies like a browser and remembers the last CSRF token seen in a page.
+#[derive(Clone)]
 pub struct Client<'a> {
-    app: &'a TestApp,
+    transport: Transport<'a>,
+    /// Sent with every request.
+    headers: HeaderMap,
     cookies: HashMap<String, String>,
     csrf: Option<String>,
+}
+
+impl Client<'static> {
+    /// A client of the real server at `server` whose connections come from `from`: on
+    /// Linux any 127.x.y.z, so that tests can have many citizens on one machine.
+    pub fn over_http(server: SocketAddr, from: IpAddr) -> Client<'static> {
+        let mut connector = HttpConnector::new();
+        connector.set_local_address(Some(from));
+        Client {
+            transport: Transport::Http {
+                server,
+                client: hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+                    .build(connector),
+            },
+            headers: HeaderMap::new(),
+            cookies: HashMap::new(),
+            csrf: None,
+        }
+    }
 }
 
 pub fn csrf_in(html: &str) -> Option<String> {
@@ -177,6 +251,14 @@ pub fn csrf_in(html: &str) -> Option<String> {
 }
 
 impl Client<'_> {
+    /// Sends `name: value` with every request from now on.
+    pub fn set_header(&mut self, name: &'static str, value: &str) {
+        self.headers.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_str(value).expect("header value"),
+        );
+    }
+
     pub async fn send(&mut self, method: Method, path: &str, form: Option<String>) -> Response {
         match form {
             Some(f) => {
@@ -204,7 +286,14 @@ impl Client<'_> {
         content_type: Option<&str>,
         body: Vec<u8>,
     ) -> Response {
-        let mut req = Request::builder().method(method).uri(path);
+        let uri = match &self.transport {
+            Transport::InProcess(_) => path.to_owned(),
+            Transport::Http { server, .. } => format!("http://{server}{path}"),
+        };
+        let mut req = Request::builder().method(method).uri(uri);
+        for (name, value) in &self.headers {
+            req = req.header(name, value);
+        }
         if !self.cookies.is_empty() {
             let cookie = self
                 .cookies
@@ -217,14 +306,15 @@ impl Client<'_> {
         if let Some(ct) = content_type {
             req = req.header(header::CONTENT_TYPE, ct);
         }
-        let body = Body::from(body);
-        let res = self
-            .app
-            .router
-            .clone()
-            .oneshot(req.body(body).expect("request"))
-            .await
-            .expect("infallible");
+        let req = req.body(Body::from(body)).expect("request");
+        let res = match &self.transport {
+            Transport::InProcess(app) => app.router.clone().oneshot(req).await.expect("infallible"),
+            Transport::Http { client, .. } => client
+                .request(req)
+                .await
+                .expect("HTTP request")
+                .map(Body::new),
+        };
         let status = res.status();
         let headers = res.headers().clone();
         let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)

@@ -1,6 +1,6 @@
 //! QeP's one integration-test binary: the web application in-process over real databases
-//! (SQLite always, PostgreSQL when `QEP_TEST_POSTGRES_URL` is set), the command line as a
-//! real process, and a real headless Chromium.
+//! (SQLite always, PostgreSQL when `QEP_TEST_POSTGRES_URL` is set), the real server behind a
+//! real reverse proxy, the command line as a real process, and a real headless Chromium.
 
 mod analyze;
 mod browser;
@@ -13,6 +13,7 @@ mod jobs;
 mod mail;
 mod migrations;
 mod on_time;
+mod proxy;
 mod register;
 mod time_zones;
 mod web;
