@@ -238,6 +238,34 @@ fn domain_of(address: &str) -> &str {
     address.rsplit_once('@').map_or("localhost", |(_, d)| d)
 }
 
+/// Why a sender address would get QeP's messages refused or filed as spam: unreadable, or
+/// a local domain (`localhost`, `.local`, `.invalid`, no dot…). `None` when it looks right.
+pub fn sender_problem(from: &str) -> Option<String> {
+    let mailbox: lettre::message::Mailbox = match from.parse() {
+        Ok(m) => m,
+        Err(e) => return Some(format!("adresse d'expéditeur illisible « {from} » ({e})")),
+    };
+    let domain = mailbox.email.domain().to_lowercase();
+    let local = !domain.contains('.')
+        || [
+            ".local",
+            ".localdomain",
+            ".invalid",
+            ".test",
+            ".example",
+            ".internal",
+            ".lan",
+        ]
+        .iter()
+        .any(|suffix| domain.ends_with(suffix));
+    local.then(|| {
+        format!(
+            "l'expéditeur « {} » a un domaine local ({domain}) : les serveurs des usagers refuseront ses messages ou les classeront en indésirables ; indiquez une adresse de la préfecture (mail_from)",
+            mailbox.email
+        )
+    })
+}
+
 /// A message's Message-ID: the same for every attempt, so that a message sent again after
 /// a crash between sending and marking is recognised by the receiving side.
 pub fn message_id(mail: &Mail, from: &str) -> String {
@@ -458,6 +486,17 @@ pub async fn digest_of(ctx: &Ctx, day: chrono::NaiveDate) -> StoreResult<usize> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn local_or_unreadable_senders_are_reported() {
+        assert!(sender_problem("QeP <ne-pas-repondre@localhost>").is_some());
+        assert!(sender_problem("qep@serveur.local").is_some());
+        assert!(sender_problem("pas une adresse").is_some());
+        assert_eq!(
+            sender_problem("Préfecture du Cher <ne-pas-repondre@cher.gouv.fr>"),
+            None
+        );
+    }
 
     #[test]
     fn backoff_grows_then_gives_up() {

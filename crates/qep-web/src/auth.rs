@@ -18,7 +18,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::Utc;
 use qep_store::SessionUser;
 use rand::RngCore as _;
 use sha2::{Digest, Sha256};
@@ -129,7 +128,7 @@ pub async fn session_and_csrf(State(state): State<AppState>, req: Request, next:
     let mut session_hash = None;
     if let Some(token) = cookies.get(SESSION_COOKIE).filter(|t| plausible_token(t)) {
         let hash = token_hash(token);
-        match state.store.find_session(&hash, Utc::now()).await {
+        match state.store.find_session(&hash, state.app.now()).await {
             Ok(Some(s)) => {
                 session = Some(s);
                 session_hash = Some(hash);

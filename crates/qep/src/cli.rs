@@ -797,6 +797,9 @@ async fn check_config(config: &Config) -> CliResult {
         )
     );
     println!("mail_from = {}", config.mail_from);
+    if let Some(problem) = qep_app::mail::sender_problem(&config.mail_from) {
+        eprintln!("qep : attention : {problem}");
+    }
     println!(
         "referentiel_dir = {}",
         config.referentiel_dir.as_ref().map_or_else(

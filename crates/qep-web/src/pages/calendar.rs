@@ -8,7 +8,7 @@ use chrono::{Datelike, NaiveDate};
 use minijinja::{Value, context};
 use qep_core::calendar::{
     CalendarSettings, Closure, DEFAULT_SPAN_END, DEFAULT_SPAN_START, ExtraHoliday, HolidayKind,
-    Territory, WorkedHoliday, WorkingCalendar,
+    Territory, WorkedHoliday,
 };
 use qep_core::ids::SiteId;
 use qep_core::prefecture::Site;
@@ -94,7 +94,7 @@ async fn render(
     let (site, territory) = site_and_territory(state, id).await?;
     let stored = state.store.site_calendar(site.id).await?;
     let current: CalendarSettings = stored.settings().as_of(state.app.today());
-    let calendar = WorkingCalendar::new(territory, &current);
+    let calendar = state.app.calendars.get(site.id, territory, current.clone());
     let year = year.clamp(DEFAULT_SPAN_START.year(), DEFAULT_SPAN_END.year());
 
     let months: Vec<Value> = (1..=12u32)

@@ -4,7 +4,7 @@
 
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use chrono::{Datelike, Utc};
+use chrono::Datelike;
 use minijinja::{Value, context};
 use qep_core::indicators::{
     Cell, Comparator, Kind, Level, Period, Periodicity, Row, Source, Unit, YearTable,
@@ -57,7 +57,7 @@ pub async fn default_year(state: &AppState, asked: Option<i32>) -> Result<i32, W
     }
     Ok(match state.store.latest_value_year().await? {
         Some(y) => y,
-        None => qep_core::time::to_paris(Utc::now()).year(),
+        None => state.app.today().year(),
     })
 }
 
@@ -551,7 +551,7 @@ pub async fn save_value(
         }
         _ => {}
     }
-    let year = period.map_or_else(default_year_sync, Period::year);
+    let year = period.map_or_else(|| state.app.today().year(), Period::year);
     let (Some(period), Some(value)) = (period, value) else {
         return render_indicator(&state, &ctx, &code, year, &form, None, &errors).await;
     };
@@ -582,10 +582,6 @@ pub async fn save_value(
         ),
         &format!("Valeur de {} enregistrée.", period_label(period)),
     ))
-}
-
-fn default_year_sync() -> i32 {
-    qep_core::time::to_paris(Utc::now()).year()
 }
 
 pub async fn delete_value(
@@ -652,7 +648,7 @@ pub async fn set_target(
         );
     }
     let (Some(year), Some(comparator), Some(value)) = (year, comparator, value) else {
-        let shown = year.unwrap_or_else(default_year_sync);
+        let shown = year.unwrap_or_else(|| state.app.today().year());
         return render_indicator(
             &state,
             &ctx,

@@ -25,7 +25,7 @@ struct Published {
 /// The latest validated period of each periodicity (month, quarter, year): from the most
 /// recent year that has validations, and the year before it.
 async fn latest(state: &AppState) -> Result<Vec<Published>, WebError> {
-    let mut year = qep_core::time::to_paris(chrono::Utc::now()).year();
+    let mut year = state.app.today().year();
     let mut found = Vec::new();
     while year >= 1990 && found.is_empty() {
         found = state.store.list_validations(year).await?;

@@ -5,7 +5,6 @@ use std::sync::OnceLock;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::Utc;
 use minijinja::context;
 use qep_core::account::Email;
 use qep_store::NewSession;
@@ -145,7 +144,7 @@ pub async fn login(
 
     state.login_limits.succeeded(attempt);
     let token = auth::random_token();
-    let created_at = Utc::now();
+    let created_at = state.app.now();
     let ttl = chrono::Duration::from_std(state.config.session_ttl)
         .map_err(|e| WebError::Internal(e.to_string()))?;
     state
