@@ -14,6 +14,9 @@ pub struct PgStore {
 }
 
 impl PgStore {
+    /// How a write transaction begins (see `qep_store::impl_sql_store!`).
+    const BEGIN_WRITE: &'static str = "BEGIN";
+
     /// Connects to `url` (`postgres://…`) and applies pending migrations.
     pub async fn connect(url: &str) -> StoreResult<PgStore> {
         let pool = PgPoolOptions::new()

@@ -18,6 +18,9 @@ pub struct SqliteStore {
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl SqliteStore {
+    /// How a write transaction begins (see `qep_store::impl_sql_store!`).
+    const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
+
     /// Opens the database file at `path`, creating it only when `create` is set, and
     /// applies pending migrations.
     pub async fn open(path: &Path, create: bool) -> StoreResult<SqliteStore> {

@@ -98,8 +98,15 @@ macro_rules! impl_sql_store {
                 Ok(Ok(id))
             }
 
+            /// Every write transaction starts with the backend's `BEGIN_WRITE`: on SQLite
+            /// `BEGIN IMMEDIATE`, so that a read-then-write transaction takes the write lock
+            /// at once and waits its turn (busy timeout) instead of failing as "busy" when
+            /// another writer commits first.
             async fn begin(&self) -> $crate::StoreResult<::sqlx::Transaction<'static, $db>> {
-                self.pool().begin().await.map_err(Self::map_err)
+                self.pool()
+                    .begin_with(Self::BEGIN_WRITE)
+                    .await
+                    .map_err(Self::map_err)
             }
 
             async fn commit(tx: ::sqlx::Transaction<'static, $db>) -> $crate::StoreResult<()> {

@@ -767,3 +767,74 @@ async fn files_are_attached_to_items_and_only_their_services_see_them() {
     );
     app.cleanup().await;
 }
+
+/// Saving an imported file is read-then-write (is this file known? then the values): with
+/// SQLite's write transactions begun IMMEDIATE, concurrent saves wait their turn instead of
+/// failing at once as "busy"; registrations too, each with its own reference.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_on_sqlite_wait_their_turn() {
+    let app = TestApp::sqlite().await;
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let store = app.store.clone();
+        tasks.push(tokio::spawn(async move {
+            let values = [qep_store::IndicatorValue {
+                code: "m1.email.on_time".into(),
+                period: format!("2019-{:02}", i % 12 + 1),
+                site: None,
+                value: f64::from(i),
+                numerator: None,
+                denominator: None,
+                weight: None,
+                origin: qep_store::ValueOrigin::Imported,
+            }];
+            let file = qep_store::ImportFile {
+                kind: "values".into(),
+                file_name: format!("valeurs-{i}.csv"),
+                sha256: format!("{i:064x}"),
+            };
+            store
+                .save_indicator_values(&qep_store::Actor::system(), &values, Some(&file))
+                .await
+        }));
+    }
+    for t in tasks {
+        t.await.expect("joined").expect("no busy error");
+    }
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let ctx = app.ctx.clone();
+        tasks.push(tokio::spawn(async move {
+            let arrival = qep_app::registers::Arrival {
+                reference: None,
+                channel: qep_core::registers::correspondence::Channel::Email,
+                kind: qep_core::registers::correspondence::Kind::GeneralInformation,
+                site: qep_core::ids::SiteId(1),
+                service: None,
+                received_at: ctx.now(),
+                received_on: None,
+                requester_name: String::new(),
+                requester_email: format!("usager{i}@example.org"),
+                requester_address: String::new(),
+                subject: format!("Demande {i}"),
+                in_scope: true,
+                out_of_scope: None,
+                answered_on: None,
+                answer: None,
+            };
+            qep_app::registers::register(&ctx, &qep_store::Actor::system(), &arrival, "", "x").await
+        }));
+    }
+    let mut references = Vec::new();
+    for t in tasks {
+        let done = t
+            .await
+            .expect("joined")
+            .expect("no busy error")
+            .expect("registered");
+        references.push(done.item.reference);
+    }
+    references.sort();
+    references.dedup();
+    assert_eq!(references.len(), 40);
+}
