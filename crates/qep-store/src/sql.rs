@@ -1549,16 +1549,64 @@ macro_rules! impl_sql_store {
                 let now = ::chrono::Utc::now();
                 let mut tx = self.begin().await?;
                 let mut ids = Vec::new();
-                for item in items {
-                    let reference = match &item.reference {
-                        Some(r) => r.clone(),
-                        None => Self::next_reference(&mut tx, item.received_on.year()).await?,
-                    };
-                    let id = Self::insert_item_tx(&mut tx, item, &reference, "", actor, now).await?;
-                    if let Some(id) = id {
+                // Items that bring their reference (imports) go in multi-row INSERTs, chunked
+                // under SQLite's bind-variable limit; the others are numbered one by one.
+                let (numbered, to_number): (Vec<_>, Vec<_>) =
+                    items.iter().partition(|i| i.reference.is_some());
+                for chunk in numbered.chunks($crate::sql::ITEMS_PER_INSERT) {
+                    let mut q = ::sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO correspondence (reference, channel, kind, site_id, service_id, \
+                         received_at, received_on, registered_at, deadline_days, due_on, \
+                         requester_name, requester_email, requester_address, subject, in_scope, \
+                         out_of_scope, answered_on, answer, registered_by, body) ",
+                    );
+                    q.push_values(chunk.iter(), |mut b, item| {
+                        b.push_bind(item.reference.as_deref().unwrap_or_default())
+                            .push_bind(item.channel.as_str())
+                            .push_bind(item.kind.as_str())
+                            .push_bind(item.site.0)
+                            .push_bind(item.service.map(|s| s.0))
+                            .push_bind(item.received_at)
+                            .push_bind(item.received_on)
+                            .push_bind(now)
+                            .push_bind(i32::try_from(item.deadline_days).unwrap_or(i32::MAX))
+                            .push_bind(item.due_on)
+                            .push_bind(item.requester_name.as_str())
+                            .push_bind(item.requester_email.as_str())
+                            .push_bind(item.requester_address.as_str())
+                            .push_bind(item.subject.as_str())
+                            .push_bind(item.in_scope)
+                            .push_bind(item.out_of_scope.map(|o| o.as_str()))
+                            .push_bind(item.answered_on)
+                            .push_bind(item.answer.map(|a| a.as_str()))
+                            .push_bind(actor.label.as_str())
+                            .push_bind("");
+                    });
+                    q.push(" ON CONFLICT (reference) DO NOTHING RETURNING id");
+                    let rows: Vec<(i64,)> = q
+                        .build_query_as()
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(|e| {
+                            Self::violation(
+                                e,
+                                $crate::sql::OnViolation {
+                                    foreign_key: $crate::StoreError::NotFound("site ou service"),
+                                    ..$crate::sql::OnViolation::GENERIC
+                                },
+                            )
+                        })?;
+                    ids.extend(rows.into_iter().map(|(id,)| id));
+                }
+                for item in to_number {
+                    let reference = Self::next_reference(&mut tx, item.received_on.year()).await?;
+                    if let Some(id) =
+                        Self::insert_item_tx(&mut tx, item, &reference, "", actor, now).await?
+                    {
                         ids.push(id);
                     }
                 }
+                ids.sort_unstable();
                 let detail = if items.len() == 1 {
                     format!("{} ({})", ids.len(), items[0].kind.label())
                 } else {
@@ -2878,6 +2926,10 @@ pub fn job_from_row(r: JobRow) -> crate::StoreResult<crate::Job> {
         updated_at: r.10,
     })
 }
+
+/// Register items per multi-row INSERT: 20 values each, 10,000 binds, well under SQLite's
+/// limit (32,766) and PostgreSQL's (65,535).
+pub const ITEMS_PER_INSERT: usize = 500;
 
 /// `$start, $start+1, …` for `n` bound values.
 pub fn placeholders(start: usize, n: usize) -> String {
