@@ -506,6 +506,7 @@ pub struct CorrespondenceQuery {
     pub due_by: Option<NaiveDate>,
     pub received_from: Option<NaiveDate>,
     pub received_to: Option<NaiveDate>,
+    /// At most this many items; `0` (the default) lists them all.
     pub limit: u32,
 }
 

@@ -1656,7 +1656,10 @@ macro_rules! impl_sql_store {
                 if let Some(d) = q.received_to {
                     sql.push(" AND received_on <= ").push_bind(d);
                 }
-                sql.push(" ORDER BY due_on, id LIMIT ").push_bind(i64::from(q.limit.max(1)));
+                sql.push(" ORDER BY due_on, id");
+                if q.limit > 0 {
+                    sql.push(" LIMIT ").push_bind(i64::from(q.limit));
+                }
                 let rows = sql.build().fetch_all(self.pool()).await.map_err(Self::map_err)?;
                 rows.iter().map(Self::correspondence_from_row).collect()
             }

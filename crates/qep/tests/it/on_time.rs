@@ -100,6 +100,13 @@ async fn the_dashboard_the_report_the_export_and_analyze_agree_on_time() {
                 .item;
             ids.push(item.id);
         }
+        // The default query lists every item, not one.
+        let all = app
+            .store
+            .list_correspondence(&Default::default())
+            .await
+            .expect("list");
+        assert_eq!(all.len(), 5, "{backend}");
         // The site closes on Monday 16 March, decided on the 12th, after D was registered.
         clock.set(utc("2026-03-12T09:00:00Z"));
         app.store
