@@ -195,21 +195,8 @@ pub fn acknowledgement(
         Some(t) => (t.subject.as_str(), t.body.as_str()),
         None => (default_subject, default_body),
     };
-    let ctx = context! {
-        reference => item.reference.clone(),
-        received_on => item.received_on.format("%d/%m/%Y").to_string(),
-        due_on => item.due_on.format("%d/%m/%Y").to_string(),
-        service => service,
-        prefecture => prefecture,
-        kind => item.kind.label().to_lowercase(),
-    };
-    let env = Environment::new();
     // A template broken by an edit falls back to the default rather than losing the message.
-    let render = |src: &str, fallback: &str| {
-        env.render_str(src, &ctx)
-            .or_else(|_| env.render_str(fallback, &ctx))
-            .unwrap_or_else(|_| fallback.to_owned())
-    };
+    let render = |src: &str, fallback: &str| render_for(item, src, fallback, prefecture, service);
     Some(NewMail {
         to: item.requester_email.clone(),
         subject: render(subject, default_subject)

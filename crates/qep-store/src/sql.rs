@@ -302,46 +302,62 @@ macro_rules! impl_sql_store {
                 actor: &$crate::Actor,
                 now: ::chrono::DateTime<::chrono::Utc>,
             ) -> $crate::StoreResult<Option<i64>> {
-                let id: Option<(i64,)> = ::sqlx::query_as(
+                let ids = Self::insert_items_tx(tx, &[(item, reference, body)], actor, now).await?;
+                Ok(ids.first().copied())
+            }
+
+            /// Inserts register items (item, reference, message text) in one multi-row
+            /// `INSERT`; returns the ids of those whose reference was new. The caller keeps
+            /// a call under the bind-variable limit ([`crate::sql::ITEMS_PER_INSERT`]).
+            async fn insert_items_tx(
+                tx: &mut ::sqlx::Transaction<'_, $db>,
+                rows: &[(&$crate::NewCorrespondence, &str, &str)],
+                actor: &$crate::Actor,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> $crate::StoreResult<Vec<i64>> {
+                let mut q = ::sqlx::QueryBuilder::<$db>::new(
                     "INSERT INTO correspondence (reference, channel, kind, site_id, service_id, \
                      received_at, received_on, registered_at, deadline_days, due_on, \
                      requester_name, requester_email, requester_address, subject, in_scope, \
-                     out_of_scope, answered_on, answer, registered_by, body) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-                     $16, $17, $18, $19, $20) ON CONFLICT (reference) DO NOTHING RETURNING id",
-                )
-                .bind(reference)
-                .bind(item.channel.as_str())
-                .bind(item.kind.as_str())
-                .bind(item.site.0)
-                .bind(item.service.map(|s| s.0))
-                .bind(item.received_at)
-                .bind(item.received_on)
-                .bind(now)
-                .bind(i32::try_from(item.deadline_days).unwrap_or(i32::MAX))
-                .bind(item.due_on)
-                .bind(&item.requester_name)
-                .bind(&item.requester_email)
-                .bind(&item.requester_address)
-                .bind(&item.subject)
-                .bind(item.in_scope)
-                .bind(item.out_of_scope.map(|o| o.as_str()))
-                .bind(item.answered_on)
-                .bind(item.answer.map(|a| a.as_str()))
-                .bind(&actor.label)
-                .bind(body)
-                .fetch_optional(&mut **tx)
-                .await
-                .map_err(|e| {
-                    Self::violation(
-                        e,
-                        $crate::sql::OnViolation {
-                            foreign_key: $crate::StoreError::NotFound("site ou service"),
-                            ..$crate::sql::OnViolation::GENERIC
-                        },
-                    )
-                })?;
-                Ok(id.map(|(id,)| id))
+                     out_of_scope, answered_on, answer, registered_by, body) ",
+                );
+                q.push_values(rows.iter(), |mut b, (item, reference, body)| {
+                    b.push_bind(*reference)
+                        .push_bind(item.channel.as_str())
+                        .push_bind(item.kind.as_str())
+                        .push_bind(item.site.0)
+                        .push_bind(item.service.map(|s| s.0))
+                        .push_bind(item.received_at)
+                        .push_bind(item.received_on)
+                        .push_bind(now)
+                        .push_bind(i32::try_from(item.deadline_days).unwrap_or(i32::MAX))
+                        .push_bind(item.due_on)
+                        .push_bind(item.requester_name.as_str())
+                        .push_bind(item.requester_email.as_str())
+                        .push_bind(item.requester_address.as_str())
+                        .push_bind(item.subject.as_str())
+                        .push_bind(item.in_scope)
+                        .push_bind(item.out_of_scope.map(|o| o.as_str()))
+                        .push_bind(item.answered_on)
+                        .push_bind(item.answer.map(|a| a.as_str()))
+                        .push_bind(actor.label.as_str())
+                        .push_bind(*body);
+                });
+                q.push(" ON CONFLICT (reference) DO NOTHING RETURNING id");
+                let ids: Vec<(i64,)> = q
+                    .build_query_as()
+                    .fetch_all(&mut **tx)
+                    .await
+                    .map_err(|e| {
+                        Self::violation(
+                            e,
+                            $crate::sql::OnViolation {
+                                foreign_key: $crate::StoreError::NotFound("site ou service"),
+                                ..$crate::sql::OnViolation::GENERIC
+                            },
+                        )
+                    })?;
+                Ok(ids.into_iter().map(|(id,)| id).collect())
             }
 
             async fn next_reference(
@@ -1554,49 +1570,11 @@ macro_rules! impl_sql_store {
                 let (numbered, to_number): (Vec<_>, Vec<_>) =
                     items.iter().partition(|i| i.reference.is_some());
                 for chunk in numbered.chunks($crate::sql::ITEMS_PER_INSERT) {
-                    let mut q = ::sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO correspondence (reference, channel, kind, site_id, service_id, \
-                         received_at, received_on, registered_at, deadline_days, due_on, \
-                         requester_name, requester_email, requester_address, subject, in_scope, \
-                         out_of_scope, answered_on, answer, registered_by, body) ",
-                    );
-                    q.push_values(chunk.iter(), |mut b, item| {
-                        b.push_bind(item.reference.as_deref().unwrap_or_default())
-                            .push_bind(item.channel.as_str())
-                            .push_bind(item.kind.as_str())
-                            .push_bind(item.site.0)
-                            .push_bind(item.service.map(|s| s.0))
-                            .push_bind(item.received_at)
-                            .push_bind(item.received_on)
-                            .push_bind(now)
-                            .push_bind(i32::try_from(item.deadline_days).unwrap_or(i32::MAX))
-                            .push_bind(item.due_on)
-                            .push_bind(item.requester_name.as_str())
-                            .push_bind(item.requester_email.as_str())
-                            .push_bind(item.requester_address.as_str())
-                            .push_bind(item.subject.as_str())
-                            .push_bind(item.in_scope)
-                            .push_bind(item.out_of_scope.map(|o| o.as_str()))
-                            .push_bind(item.answered_on)
-                            .push_bind(item.answer.map(|a| a.as_str()))
-                            .push_bind(actor.label.as_str())
-                            .push_bind("");
-                    });
-                    q.push(" ON CONFLICT (reference) DO NOTHING RETURNING id");
-                    let rows: Vec<(i64,)> = q
-                        .build_query_as()
-                        .fetch_all(&mut *tx)
-                        .await
-                        .map_err(|e| {
-                            Self::violation(
-                                e,
-                                $crate::sql::OnViolation {
-                                    foreign_key: $crate::StoreError::NotFound("site ou service"),
-                                    ..$crate::sql::OnViolation::GENERIC
-                                },
-                            )
-                        })?;
-                    ids.extend(rows.into_iter().map(|(id,)| id));
+                    let rows: Vec<_> = chunk
+                        .iter()
+                        .map(|item| (*item, item.reference.as_deref().unwrap_or_default(), ""))
+                        .collect();
+                    ids.extend(Self::insert_items_tx(&mut tx, &rows, actor, now).await?);
                 }
                 for item in to_number {
                     let reference = Self::next_reference(&mut tx, item.received_on.year()).await?;
