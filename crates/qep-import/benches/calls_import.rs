@@ -8,11 +8,12 @@
 //! rows per second and the process's peak resident memory (VmHWM). Figures go in
 //! `docs/PERFORMANCE.md` (« Call-log import »).
 
+use qep_store::prelude::*;
 use std::time::Instant;
 
 use qep_import::HashingReader;
 use qep_import::mapping::builtin;
-use qep_store::{Actor, ImportFile, SaveOutcome, Store};
+use qep_store::{Actor, ImportFile, SaveOutcome};
 use qep_store_sqlite::SqliteStore;
 
 fn peak_rss_mib() -> f64 {

@@ -1,6 +1,6 @@
 //! QeP storage on PostgreSQL, for the ministry's national consolidation and for
 //! prefectures that prefer a server. The SQL itself is shared with SQLite
-//! (`qep_store::impl_sql_store!`).
+//! (`crates/qep-store/sql/`, compiled here as the `sql` module).
 
 use std::time::Duration;
 
@@ -14,7 +14,7 @@ pub struct PgStore {
 }
 
 impl PgStore {
-    /// How a write transaction begins (see `qep_store::impl_sql_store!`).
+    /// How a write transaction begins (see `crates/qep-store/sql/mod.rs`).
     const BEGIN_WRITE: &'static str = "BEGIN";
 
     /// Connects to `url` (`postgres://…`) and applies pending migrations.
@@ -60,7 +60,13 @@ impl PgStore {
     }
 }
 
-qep_store::impl_sql_store!(PgStore, sqlx::Postgres, "postgres");
+// The shared SQL (`crates/qep-store/sql/`), compiled for this backend.
+type SqlStore = PgStore;
+type Db = sqlx::Postgres;
+type DbRow = <Db as sqlx::Database>::Row;
+const BACKEND: &str = "postgres";
+#[path = "../../qep-store/sql/mod.rs"]
+mod sql;
 
 /// Every migration of this backend, in order. Same file names as the other backend's.
 pub const MIGRATIONS: &[MigrationFile] = qep_store::migration_files![

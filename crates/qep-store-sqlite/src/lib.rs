@@ -1,5 +1,5 @@
 //! QeP storage on SQLite, the default for one prefecture: one file, WAL journal, busy
-//! timeout. The SQL itself is shared with PostgreSQL (`qep_store::impl_sql_store!`).
+//! timeout. The SQL itself is shared with PostgreSQL (`crates/qep-store/sql/`, compiled here as the `sql` module).
 
 use std::path::Path;
 use std::str::FromStr as _;
@@ -18,7 +18,7 @@ pub struct SqliteStore {
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl SqliteStore {
-    /// How a write transaction begins (see `qep_store::impl_sql_store!`).
+    /// How a write transaction begins (see `crates/qep-store/sql/mod.rs`).
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
 
     /// Opens the database file at `path`, creating it only when `create` is set, and
@@ -85,7 +85,13 @@ impl SqliteStore {
     }
 }
 
-qep_store::impl_sql_store!(SqliteStore, sqlx::Sqlite, "sqlite");
+// The shared SQL (`crates/qep-store/sql/`), compiled for this backend.
+type SqlStore = SqliteStore;
+type Db = sqlx::Sqlite;
+type DbRow = <Db as sqlx::Database>::Row;
+const BACKEND: &str = "sqlite";
+#[path = "../../qep-store/sql/mod.rs"]
+mod sql;
 
 /// Every migration of this backend, in order. Same file names as the other backend's.
 pub const MIGRATIONS: &[MigrationFile] = qep_store::migration_files![

@@ -1,4 +1,5 @@
 use qep_store::conformance;
+use qep_store::prelude::*;
 use qep_store_sqlite::SqliteStore;
 use qep_store_sqlite::testdb::TempDbPath;
 
@@ -58,6 +59,5 @@ async fn reopening_applies_no_migration_twice() {
     conformance::prefecture_lifecycle(&store).await;
     store.close().await;
     let again = SqliteStore::open(&path.0, false).await.expect("reopen");
-    use qep_store::Store as _;
     assert!(again.find_prefecture().await.expect("read").is_some());
 }

@@ -35,6 +35,10 @@ pub const SCENARIOS: &[(&str, Scenario)] = &[
     ("imported_facts_and_mappings", |s| {
         Box::pin(imported_facts_and_mappings(s))
     }),
+    ("outbox_and_templates", |s| {
+        Box::pin(outbox_and_templates(s))
+    }),
+    ("log_registers", |s| Box::pin(log_registers(s))),
 ];
 
 /// Runs every scenario, each on a fresh store from `fresh`.

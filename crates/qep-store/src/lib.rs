@@ -521,60 +521,111 @@ pub struct RegisterRow {
     pub deadline_days: u32,
 }
 
+/// The whole store: every context's trait, from one backend. The rest of QeP holds an
+/// `Arc<dyn Store>` and calls the context traits' methods on it (import them from
+/// [`prelude`]).
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store:
+    AccountStore
+    + PrefectureStore
+    + IndicatorStore
+    + RegisterStore
+    + ImportStore
+    + MailStore
+    + JobStore
+    + DocumentStore
+    + AuditStore
+    + Send
+    + Sync
+    + 'static
+{
     /// `sqlite` or `postgres`, for messages and `/healthz`.
     fn backend(&self) -> &'static str;
     async fn ping(&self) -> StoreResult<()>;
+}
 
-    async fn find_prefecture(&self) -> StoreResult<Option<PrefectureSettings>>;
-    /// First set-up; refused with [`Conflict::AlreadyInitialised`] if done already.
-    async fn init_prefecture(&self, actor: &Actor, s: &PrefectureSettings) -> StoreResult<()>;
-    async fn update_prefecture(&self, actor: &Actor, s: &PrefectureSettings) -> StoreResult<()>;
+/// The context traits, to call their methods on a `dyn Store`.
+pub mod prelude {
+    pub use crate::{
+        AccountStore, AuditStore, DocumentStore, ImportStore, IndicatorStore, JobStore, MailStore,
+        PrefectureStore, RegisterStore, Store,
+    };
+}
 
-    async fn list_sites(&self) -> StoreResult<Vec<Site>>;
-    async fn insert_site(&self, actor: &Actor, site: &SiteDraft) -> StoreResult<Site>;
-    async fn update_site(&self, actor: &Actor, id: SiteId, site: &SiteDraft) -> StoreResult<Site>;
-    async fn delete_site(&self, actor: &Actor, id: SiteId) -> StoreResult<()>;
-
-    async fn list_services(&self) -> StoreResult<Vec<Service>>;
-    async fn insert_service(&self, actor: &Actor, s: &ServiceDraft) -> StoreResult<Service>;
-    async fn update_service(
-        &self,
-        actor: &Actor,
-        id: ServiceId,
-        s: &ServiceDraft,
-    ) -> StoreResult<Service>;
-    async fn delete_service(&self, actor: &Actor, id: ServiceId) -> StoreResult<()>;
-
+/// Accounts and sessions.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
     async fn insert_user(&self, actor: &Actor, user: &NewUser) -> StoreResult<User>;
+
     async fn update_user(&self, actor: &Actor, id: UserId, u: &UserUpdate) -> StoreResult<User>;
+
     async fn set_password(&self, actor: &Actor, id: UserId, hash: &str) -> StoreResult<()>;
+
     async fn get_user(&self, id: UserId) -> StoreResult<User>;
+
     async fn list_users(&self) -> StoreResult<Vec<User>>;
+
     /// The account and its password hash, for a login attempt.
     async fn find_credentials(&self, email: &Email) -> StoreResult<Option<(User, String)>>;
 
     /// Opens a session for a successful login, records the login time and the audit entry.
     async fn open_session(&self, user: UserId, session: &NewSession) -> StoreResult<()>;
+
     /// The live session with this token hash; expired sessions and inactive accounts give `None`.
     async fn find_session(
         &self,
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<SessionUser>>;
+
     async fn close_session(&self, token_hash: &str) -> StoreResult<()>;
+
     async fn purge_expired_sessions(&self, now: DateTime<Utc>) -> StoreResult<u64>;
+}
+
+/// The prefecture, its sites and services, and the sites' calendars.
+#[async_trait]
+pub trait PrefectureStore: Send + Sync {
+    async fn find_prefecture(&self) -> StoreResult<Option<PrefectureSettings>>;
+
+    /// First set-up; refused with [`Conflict::AlreadyInitialised`] if done already.
+    async fn init_prefecture(&self, actor: &Actor, s: &PrefectureSettings) -> StoreResult<()>;
+
+    async fn update_prefecture(&self, actor: &Actor, s: &PrefectureSettings) -> StoreResult<()>;
+
+    async fn list_sites(&self) -> StoreResult<Vec<Site>>;
+
+    async fn insert_site(&self, actor: &Actor, site: &SiteDraft) -> StoreResult<Site>;
+
+    async fn update_site(&self, actor: &Actor, id: SiteId, site: &SiteDraft) -> StoreResult<Site>;
+
+    async fn delete_site(&self, actor: &Actor, id: SiteId) -> StoreResult<()>;
+
+    async fn list_services(&self) -> StoreResult<Vec<Service>>;
+
+    async fn insert_service(&self, actor: &Actor, s: &ServiceDraft) -> StoreResult<Service>;
+
+    async fn update_service(
+        &self,
+        actor: &Actor,
+        id: ServiceId,
+        s: &ServiceDraft,
+    ) -> StoreResult<Service>;
+
+    async fn delete_service(&self, actor: &Actor, id: ServiceId) -> StoreResult<()>;
 
     /// The site's calendar settings; `NotFound("site")` for an unknown site.
     async fn site_calendar(&self, site: SiteId) -> StoreResult<SiteCalendar>;
+
     async fn insert_closure(&self, actor: &Actor, site: SiteId, c: &Closure) -> StoreResult<i64>;
+
     async fn insert_site_holiday(
         &self,
         actor: &Actor,
         site: SiteId,
         h: &HolidaySetting,
     ) -> StoreResult<i64>;
+
     /// Marks an entry withdrawn on `on` (never deleted: earlier calendars still see it).
     async fn withdraw_calendar_entry(
         &self,
@@ -583,7 +634,11 @@ pub trait Store: Send + Sync + 'static {
         entry: CalendarEntry,
         on: NaiveDate,
     ) -> StoreResult<()>;
+}
 
+/// Indicator values, local targets and indicators, validated periods.
+#[async_trait]
+pub trait IndicatorStore: Send + Sync {
     /// Saves values in one transaction (all or nothing), replacing those of the same
     /// (code, period, site). With `file`, a file already imported changes nothing.
     async fn save_indicator_values(
@@ -592,10 +647,13 @@ pub trait Store: Send + Sync + 'static {
         values: &[IndicatorValue],
         file: Option<&ImportFile>,
     ) -> StoreResult<SaveOutcome>;
+
     /// The latest year any value was stored for.
     async fn latest_value_year(&self) -> StoreResult<Option<i32>>;
+
     /// Every value whose period lies in `year` (months, quarters and the year itself).
     async fn list_indicator_values(&self, year: i32) -> StoreResult<Vec<IndicatorValue>>;
+
     async fn delete_indicator_value(
         &self,
         actor: &Actor,
@@ -603,20 +661,31 @@ pub trait Store: Send + Sync + 'static {
         period: &str,
         site: Option<SiteId>,
     ) -> StoreResult<()>;
+
     /// (code, target) pairs.
     async fn list_local_targets(&self) -> StoreResult<Vec<(String, LocalTarget)>>;
+
     async fn set_local_target(&self, actor: &Actor, code: &str, t: &LocalTarget)
     -> StoreResult<()>;
+
     async fn delete_local_target(&self, actor: &Actor, code: &str, year: i32) -> StoreResult<()>;
+
     /// (code, JSON definition) pairs.
     async fn list_local_indicators(&self) -> StoreResult<Vec<(String, String)>>;
+
     async fn save_local_indicator(&self, actor: &Actor, code: &str, json: &str) -> StoreResult<()>;
+
     /// Freezes a period; [`Conflict::AlreadyValidated`] if it was.
     async fn validate_period(&self, actor: &Actor, period: &str, snapshot: &str)
     -> StoreResult<()>;
+
     /// Validations of the periods of `year`.
     async fn list_validations(&self, year: i32) -> StoreResult<Vec<PeriodValidation>>;
+}
 
+/// The registers: correspondence items and their attachments, log registers, sampled weeks, personal-data retention.
+#[async_trait]
+pub trait RegisterStore: Send + Sync {
     /// Registers items in one transaction (all or nothing). Items whose reference exists
     /// already are skipped (re-importing a file adds nothing); returns the ids added.
     async fn insert_correspondence(
@@ -624,11 +693,14 @@ pub trait Store: Send + Sync + 'static {
         actor: &Actor,
         items: &[NewCorrespondence],
     ) -> StoreResult<Vec<i64>>;
+
     async fn get_correspondence(&self, id: i64) -> StoreResult<Correspondence>;
+
     async fn list_correspondence(
         &self,
         q: &CorrespondenceQuery,
     ) -> StoreResult<Vec<Correspondence>>;
+
     async fn answer_correspondence(
         &self,
         actor: &Actor,
@@ -636,6 +708,7 @@ pub trait Store: Send + Sync + 'static {
         on: NaiveDate,
         answer: AnswerType,
     ) -> StoreResult<()>;
+
     /// Records the answer and queues the e-mail carrying it, in one transaction.
     async fn answer_by_mail(
         &self,
@@ -645,6 +718,7 @@ pub trait Store: Send + Sync + 'static {
         answer: AnswerType,
         mail: &NewMail,
     ) -> StoreResult<()>;
+
     async fn insert_attachment(
         &self,
         actor: &Actor,
@@ -653,8 +727,11 @@ pub trait Store: Send + Sync + 'static {
         content_type: &str,
         data: &[u8],
     ) -> StoreResult<i64>;
+
     async fn list_attachments(&self, item: i64) -> StoreResult<Vec<Attachment>>;
+
     async fn get_attachment(&self, id: i64) -> StoreResult<(Attachment, Vec<u8>)>;
+
     /// Moves an item to another service; its due date does not change.
     async fn transfer_correspondence(
         &self,
@@ -662,12 +739,14 @@ pub trait Store: Send + Sync + 'static {
         id: i64,
         to: ServiceId,
     ) -> StoreResult<()>;
+
     async fn set_correspondence_scope(
         &self,
         actor: &Actor,
         id: i64,
         out_of_scope: Option<OutOfScope>,
     ) -> StoreResult<()>;
+
     /// Registers one item with its message text and queues its acknowledgement, in one
     /// transaction: the acknowledgement can fail to send later, never to be queued.
     async fn register_with_acknowledgement(
@@ -677,95 +756,6 @@ pub trait Store: Send + Sync + 'static {
         body: &str,
         ack: AckBuilder,
     ) -> StoreResult<Correspondence>;
-    async fn enqueue_mail(&self, mail: &NewMail) -> StoreResult<i64>;
-    /// Messages due for a (re)try at `now`, oldest first.
-    async fn due_mails(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Mail>>;
-    async fn mark_mail_sent(&self, id: i64, at: DateTime<Utc>) -> StoreResult<()>;
-    /// Records a failed attempt; `retry_at: None` gives up on the message.
-    async fn mark_mail_failed(
-        &self,
-        id: i64,
-        error: &str,
-        retry_at: Option<DateTime<Utc>>,
-    ) -> StoreResult<()>;
-    /// Claims up to `limit` messages due at `now` until `lease_until`: no other process
-    /// gets them meanwhile (one `UPDATE … RETURNING`, safe with several servers on one
-    /// database). A message not marked sent or failed by then is due again.
-    async fn claim_mails(
-        &self,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-        limit: u32,
-    ) -> StoreResult<Vec<Mail>>;
-    /// (waiting, given up) counts, for supervision.
-    async fn outbox_counts(&self) -> StoreResult<(u64, u64)>;
-    /// Queues a daily job's messages once per `day`, all or nothing: `None` when the job
-    /// already ran that day, else how many were queued.
-    async fn enqueue_mails_once(
-        &self,
-        job: &str,
-        day: NaiveDate,
-        mails: &[NewMail],
-    ) -> StoreResult<Option<usize>>;
-
-    /// Queues job (`kind`, `key`) to run from `run_after`; `false` when it exists already.
-    async fn schedule_job(
-        &self,
-        kind: &str,
-        key: &str,
-        run_after: DateTime<Utc>,
-    ) -> StoreResult<bool>;
-    /// Records a job started now by `owner` (an import), running under a lease.
-    async fn start_job(
-        &self,
-        kind: &str,
-        key: &str,
-        owner: &str,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-    ) -> StoreResult<i64>;
-    /// Extends the lease `owner` holds on running job `id` (a long import's heartbeat).
-    async fn renew_job(
-        &self,
-        id: i64,
-        owner: &str,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-    ) -> StoreResult<()>;
-    /// Claims the oldest queued job of `kinds` due at `now` for `owner` until `lease_until`.
-    async fn claim_job(
-        &self,
-        kinds: &[&str],
-        owner: &str,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-    ) -> StoreResult<Option<Job>>;
-    /// Ends a run of job `id` held by `owner`.
-    async fn finish_job(
-        &self,
-        id: i64,
-        owner: &str,
-        now: DateTime<Utc>,
-        outcome: &JobOutcome,
-    ) -> StoreResult<()>;
-    /// Jobs whose lease ran out while running (the process died): those of `retry_kinds`
-    /// are queued again, the others (imports) fail with `reason`. Returns how many.
-    async fn expire_jobs(
-        &self,
-        now: DateTime<Utc>,
-        retry_kinds: &[&str],
-        reason: &str,
-    ) -> StoreResult<u64>;
-    /// The most recently updated jobs first.
-    async fn list_jobs(&self, limit: u32) -> StoreResult<Vec<Job>>;
-    async fn find_template(&self, key: &str) -> StoreResult<Option<Template>>;
-    async fn save_template(
-        &self,
-        actor: &Actor,
-        key: &str,
-        subject: &str,
-        body: &str,
-    ) -> StoreResult<()>;
 
     /// Anonymises citizens' personal data of items closed before `cutoff` (name, e-mail,
     /// postal address, message text, attachments; the item and its dates stay for the
@@ -776,12 +766,14 @@ pub trait Store: Send + Sync + 'static {
 
     /// Declared sampled periods (first and last day), oldest first.
     async fn list_sampled_weeks(&self) -> StoreResult<Vec<(NaiveDate, NaiveDate)>>;
+
     async fn add_sampled_week(
         &self,
         actor: &Actor,
         start: NaiveDate,
         end: NaiveDate,
     ) -> StoreResult<()>;
+
     async fn remove_sampled_week(&self, actor: &Actor, start: NaiveDate) -> StoreResult<()>;
 
     async fn insert_log_entry(
@@ -791,6 +783,7 @@ pub trait Store: Send + Sync + 'static {
         service: Option<ServiceId>,
         entry: &LogEntry,
     ) -> StoreResult<i64>;
+
     /// Records the later dates of an entry (a meeting fixed, then held; an update published).
     async fn update_log_dates(
         &self,
@@ -799,7 +792,9 @@ pub trait Store: Send + Sync + 'static {
         first_on: Option<NaiveDate>,
         second_on: Option<NaiveDate>,
     ) -> StoreResult<()>;
+
     async fn get_log_entry(&self, id: i64) -> StoreResult<StoredLogEntry>;
+
     /// Entries started in [from, to]; every register when `register` is `None`.
     async fn list_log_entries(
         &self,
@@ -808,12 +803,13 @@ pub trait Store: Send + Sync + 'static {
         to: NaiveDate,
     ) -> StoreResult<Vec<StoredLogEntry>>;
 
-    /// Claims the run of a daily job for `day`: `true` the first time only.
-    async fn claim_job_run(&self, job: &str, day: NaiveDate) -> StoreResult<bool>;
-
     /// In-scope items received in [from, to], for the indicator engine.
     async fn register_rows(&self, from: NaiveDate, to: NaiveDate) -> StoreResult<Vec<RegisterRow>>;
+}
 
+/// Imported files, their facts, and saved column mappings.
+#[async_trait]
+pub trait ImportStore: Send + Sync {
     /// Saves the facts of an imported file in one transaction, each replacing the fact of
     /// the same (source, period, key, measure). A file already imported (same SHA-256)
     /// changes nothing. `rows` is the number of file rows they come from.
@@ -824,13 +820,16 @@ pub trait Store: Send + Sync + 'static {
         rows: u64,
         facts: &[Fact],
     ) -> StoreResult<SaveOutcome>;
+
     /// Facts whose period (day, month, quarter) falls in `year`.
     async fn list_facts(&self, year: i32) -> StoreResult<Vec<Fact>>;
+
     /// The latest imported files, newest first.
     async fn list_imports(&self, limit: u32) -> StoreResult<Vec<ImportRecord>>;
 
     /// Saved column mappings, by name.
     async fn list_mappings(&self) -> StoreResult<Vec<SavedMapping>>;
+
     /// Creates or replaces a mapping.
     async fn save_mapping(
         &self,
@@ -839,11 +838,132 @@ pub trait Store: Send + Sync + 'static {
         source: &str,
         definition: &str,
     ) -> StoreResult<()>;
-    async fn delete_mapping(&self, actor: &Actor, name: &str) -> StoreResult<()>;
 
+    async fn delete_mapping(&self, actor: &Actor, name: &str) -> StoreResult<()>;
+}
+
+/// The outbox and the message templates.
+#[async_trait]
+pub trait MailStore: Send + Sync {
+    async fn enqueue_mail(&self, mail: &NewMail) -> StoreResult<i64>;
+
+    /// Messages due for a (re)try at `now`, oldest first.
+    async fn due_mails(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Mail>>;
+
+    async fn mark_mail_sent(&self, id: i64, at: DateTime<Utc>) -> StoreResult<()>;
+
+    /// Records a failed attempt; `retry_at: None` gives up on the message.
+    async fn mark_mail_failed(
+        &self,
+        id: i64,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<()>;
+
+    /// Claims up to `limit` messages due at `now` until `lease_until`: no other process
+    /// gets them meanwhile (one `UPDATE … RETURNING`, safe with several servers on one
+    /// database). A message not marked sent or failed by then is due again.
+    async fn claim_mails(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<Mail>>;
+
+    /// (waiting, given up) counts, for supervision.
+    async fn outbox_counts(&self) -> StoreResult<(u64, u64)>;
+
+    /// Queues a daily job's messages once per `day`, all or nothing: `None` when the job
+    /// already ran that day, else how many were queued.
+    async fn enqueue_mails_once(
+        &self,
+        job: &str,
+        day: NaiveDate,
+        mails: &[NewMail],
+    ) -> StoreResult<Option<usize>>;
+
+    async fn find_template(&self, key: &str) -> StoreResult<Option<Template>>;
+
+    async fn save_template(
+        &self,
+        actor: &Actor,
+        key: &str,
+        subject: &str,
+        body: &str,
+    ) -> StoreResult<()>;
+}
+
+/// Durable jobs under leases, and the older once-a-day job runs.
+#[async_trait]
+pub trait JobStore: Send + Sync {
+    /// Queues job (`kind`, `key`) to run from `run_after`; `false` when it exists already.
+    async fn schedule_job(
+        &self,
+        kind: &str,
+        key: &str,
+        run_after: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+
+    /// Records a job started now by `owner` (an import), running under a lease.
+    async fn start_job(
+        &self,
+        kind: &str,
+        key: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<i64>;
+
+    /// Extends the lease `owner` holds on running job `id` (a long import's heartbeat).
+    async fn renew_job(
+        &self,
+        id: i64,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<()>;
+
+    /// Claims the oldest queued job of `kinds` due at `now` for `owner` until `lease_until`.
+    async fn claim_job(
+        &self,
+        kinds: &[&str],
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Option<Job>>;
+
+    /// Ends a run of job `id` held by `owner`.
+    async fn finish_job(
+        &self,
+        id: i64,
+        owner: &str,
+        now: DateTime<Utc>,
+        outcome: &JobOutcome,
+    ) -> StoreResult<()>;
+
+    /// Jobs whose lease ran out while running (the process died): those of `retry_kinds`
+    /// are queued again, the others (imports) fail with `reason`. Returns how many.
+    async fn expire_jobs(
+        &self,
+        now: DateTime<Utc>,
+        retry_kinds: &[&str],
+        reason: &str,
+    ) -> StoreResult<u64>;
+
+    /// The most recently updated jobs first.
+    async fn list_jobs(&self, limit: u32) -> StoreResult<Vec<Job>>;
+
+    /// Claims the run of a daily job for `day`: `true` the first time only.
+    async fn claim_job_run(&self, job: &str, day: NaiveDate) -> StoreResult<bool>;
+}
+
+/// The free texts of the yearly report.
+#[async_trait]
+pub trait DocumentStore: Send + Sync {
     /// The free texts of a year's report: (section, text), by section (`introduction`,
     /// `module-1`…, `conclusion`).
     async fn report_texts(&self, year: i32) -> StoreResult<Vec<(String, String)>>;
+
     /// Replaces the year's texts with these (an empty text removes its section).
     async fn save_report_texts(
         &self,
@@ -851,7 +971,11 @@ pub trait Store: Send + Sync + 'static {
         year: i32,
         texts: &[(String, String)],
     ) -> StoreResult<()>;
+}
 
+/// The append-only audit log.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
     /// Newest first; `before` pages backwards by id.
     async fn list_audit(&self, limit: u32, before: Option<i64>) -> StoreResult<Vec<AuditEntry>>;
 }

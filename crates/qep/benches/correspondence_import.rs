@@ -11,6 +11,7 @@
 //! (`import correspondence` into another fresh database, `export correspondence` to CSV and
 //! XLSX).
 
+use qep_store::prelude::*;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
@@ -20,7 +21,7 @@ use chrono::{Days, NaiveDate};
 use qep::correspondence::Register;
 use qep_core::prefecture::{PrefectureSettings, ServiceDraft, SiteDraft};
 use qep_core::referentiel;
-use qep_store::{Actor, CorrespondenceQuery, Store};
+use qep_store::{Actor, CorrespondenceQuery};
 use qep_store_sqlite::SqliteStore;
 use qep_store_sqlite::testdb::TempDbPath;
 

@@ -2,12 +2,13 @@
 //! headers and values, due dates from the site's calendar, all or nothing, idempotent by
 //! reference, `--dry-run`, and CSV/XLSX exports that re-import into a fresh database.
 
+use qep_store::prelude::*;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use chrono::NaiveDate;
 use qep_core::registers::correspondence::{AnswerType, Channel, Kind, OutOfScope};
-use qep_store::{Correspondence, CorrespondenceQuery, Store};
+use qep_store::{Correspondence, CorrespondenceQuery};
 use qep_store_sqlite::SqliteStore;
 use qep_store_sqlite::testdb::TempDbPath;
 

@@ -1,0 +1,67 @@
+//! The append-only audit log: the SQL behind [`qep_store::AuditStore`], shared by both backends.
+
+use crate::{Db, SqlStore};
+
+#[async_trait::async_trait]
+impl qep_store::AuditStore for SqlStore {
+    async fn list_audit(
+        &self,
+        limit: u32,
+        before: Option<i64>,
+    ) -> qep_store::StoreResult<Vec<qep_store::AuditEntry>> {
+        let rows: Vec<(
+            i64,
+            chrono::DateTime<chrono::Utc>,
+            Option<i64>,
+            String,
+            String,
+            String,
+            String,
+        )> = sqlx::query_as(
+            "SELECT id, at, actor_id, actor, action, target, detail FROM audit_log \
+             WHERE id < $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await
+        .map_err(Self::map_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| qep_store::AuditEntry {
+                id: r.0,
+                at: r.1,
+                actor_id: r.2.map(qep_core::ids::UserId),
+                actor: r.3,
+                action: r.4,
+                target: r.5,
+                detail: r.6,
+            })
+            .collect())
+    }
+}
+
+impl SqlStore {
+    pub(crate) async fn audit_tx(
+        tx: &mut sqlx::Transaction<'_, Db>,
+        actor: &qep_store::Actor,
+        action: &str,
+        target: String,
+        detail: String,
+    ) -> qep_store::StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO audit_log (at, actor_id, actor, action, target, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(chrono::Utc::now())
+        .bind(actor.user_id.map(|u| u.0))
+        .bind(&actor.label)
+        .bind(action)
+        .bind(target)
+        .bind(qep_store::sql::clip(detail))
+        .execute(&mut **tx)
+        .await
+        .map_err(Self::map_err)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,247 @@
+//! Imported files, their facts, and saved column mappings: the SQL behind [`qep_store::ImportStore`], shared by both backends.
+
+use crate::{Db, SqlStore};
+
+#[async_trait::async_trait]
+impl qep_store::ImportStore for SqlStore {
+    async fn save_facts(
+        &self,
+        actor: &qep_store::Actor,
+        file: &qep_store::ImportFile,
+        rows: u64,
+        facts: &[qep_core::indicators::imported::Fact],
+    ) -> qep_store::StoreResult<qep_store::SaveOutcome> {
+        let now = chrono::Utc::now();
+        let mut tx = self.begin().await?;
+        let rows_read = usize::try_from(rows).unwrap_or(usize::MAX);
+        let import_id = match Self::record_import(&mut tx, actor, file, rows_read, now).await? {
+            Ok(id) => id,
+            Err(outcome) => return Ok(outcome),
+        };
+        for f in facts {
+            sqlx::query(
+                "INSERT INTO imported_facts (source, period, key, measure, value, import_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (source, period, key, measure) DO UPDATE SET \
+                 value = excluded.value, import_id = excluded.import_id",
+            )
+            .bind(f.source.as_str())
+            .bind(f.period.to_string())
+            .bind(&f.key)
+            .bind(f.measure.as_str())
+            .bind(f.value)
+            .bind(import_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(Self::map_err)?;
+        }
+        Self::audit_tx(
+            &mut tx,
+            actor,
+            "import.file",
+            format!("import {}", file.kind),
+            format!(
+                "{} : {rows} ligne(s), {} donnée(s)",
+                file.file_name,
+                facts.len()
+            ),
+        )
+        .await?;
+        Self::commit(tx).await?;
+        Ok(qep_store::SaveOutcome::Saved { rows: facts.len() })
+    }
+
+    async fn list_facts(
+        &self,
+        year: i32,
+    ) -> qep_store::StoreResult<Vec<qep_core::indicators::imported::Fact>> {
+        use qep_core::indicators::imported::{Fact, FactPeriod, FactSource, Measure};
+        let rows: Vec<(String, String, String, String, f64)> = sqlx::query_as(
+            "SELECT source, period, key, measure, value FROM imported_facts \
+             WHERE period >= $1 AND period < $2 ORDER BY source, period, key, measure",
+        )
+        .bind(year.to_string())
+        .bind((year + 1).to_string())
+        .fetch_all(self.pool())
+        .await
+        .map_err(Self::map_err)?;
+        rows.into_iter()
+            .map(|(source, period, key, measure, value)| {
+                let corrupt = || {
+                    qep_store::StoreError::Corrupt(format!(
+                        "donnée importée illisible : {source} {period} {key} {measure}"
+                    ))
+                };
+                Ok(Fact {
+                    source: FactSource::parse(&source).ok_or_else(corrupt)?,
+                    period: FactPeriod::parse(&period).ok_or_else(corrupt)?,
+                    measure: Measure::parse(&measure).ok_or_else(corrupt)?,
+                    key,
+                    value,
+                })
+            })
+            .collect()
+    }
+
+    async fn list_imports(
+        &self,
+        limit: u32,
+    ) -> qep_store::StoreResult<Vec<qep_store::ImportRecord>> {
+        let rows: Vec<(
+            i64,
+            String,
+            String,
+            i64,
+            String,
+            chrono::DateTime<chrono::Utc>,
+        )> = sqlx::query_as(
+            "SELECT id, kind, file_name, rows, imported_by, imported_at FROM imports \
+                 ORDER BY id DESC LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await
+        .map_err(Self::map_err)?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, kind, file_name, rows, imported_by, imported_at)| qep_store::ImportRecord {
+                    id,
+                    kind,
+                    file_name,
+                    rows,
+                    imported_by,
+                    imported_at,
+                },
+            )
+            .collect())
+    }
+
+    async fn list_mappings(&self) -> qep_store::StoreResult<Vec<qep_store::SavedMapping>> {
+        let rows: Vec<(
+            String,
+            String,
+            String,
+            String,
+            chrono::DateTime<chrono::Utc>,
+        )> = sqlx::query_as(
+            "SELECT name, source, definition, updated_by, updated_at \
+                 FROM import_mappings ORDER BY name",
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(Self::map_err)?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(name, source, definition, updated_by, updated_at)| qep_store::SavedMapping {
+                    name,
+                    source,
+                    definition,
+                    updated_by,
+                    updated_at,
+                },
+            )
+            .collect())
+    }
+
+    async fn save_mapping(
+        &self,
+        actor: &qep_store::Actor,
+        name: &str,
+        source: &str,
+        definition: &str,
+    ) -> qep_store::StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO import_mappings (name, source, definition, updated_by, updated_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO UPDATE SET \
+             source = excluded.source, definition = excluded.definition, \
+             updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+        )
+        .bind(name)
+        .bind(source)
+        .bind(definition)
+        .bind(&actor.label)
+        .bind(chrono::Utc::now())
+        .execute(&mut *tx)
+        .await
+        .map_err(Self::map_err)?;
+        Self::audit_tx(
+            &mut tx,
+            actor,
+            "mapping.save",
+            format!("modèle {name}"),
+            format!("source {source}"),
+        )
+        .await?;
+        Self::commit(tx).await
+    }
+
+    async fn delete_mapping(
+        &self,
+        actor: &qep_store::Actor,
+        name: &str,
+    ) -> qep_store::StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let r = sqlx::query("DELETE FROM import_mappings WHERE name = $1")
+            .bind(name)
+            .execute(&mut *tx)
+            .await
+            .map_err(Self::map_err)?;
+        if r.rows_affected() == 0 {
+            return Err(qep_store::StoreError::NotFound("modèle de correspondance"));
+        }
+        Self::audit_tx(
+            &mut tx,
+            actor,
+            "mapping.delete",
+            format!("modèle {name}"),
+            String::new(),
+        )
+        .await?;
+        Self::commit(tx).await
+    }
+}
+
+impl SqlStore {
+    /// Records an imported file in `tx`: `Ok(Err(outcome))` when the same file (same
+    /// SHA-256) was imported before, so the caller changes nothing; else the new
+    /// import's id.
+    pub(crate) async fn record_import(
+        tx: &mut sqlx::Transaction<'_, Db>,
+        actor: &qep_store::Actor,
+        file: &qep_store::ImportFile,
+        rows: usize,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> qep_store::StoreResult<Result<i64, qep_store::SaveOutcome>> {
+        let seen: Option<(String, chrono::DateTime<chrono::Utc>, String)> = sqlx::query_as(
+            "SELECT file_name, imported_at, imported_by FROM imports WHERE sha256 = $1",
+        )
+        .bind(&file.sha256)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(Self::map_err)?;
+        if let Some((file_name, at, by)) = seen {
+            return Ok(Err(qep_store::SaveOutcome::AlreadyImported {
+                file_name,
+                at,
+                by,
+            }));
+        }
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO imports (kind, file_name, sha256, rows, imported_by, imported_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(&file.kind)
+        .bind(&file.file_name)
+        .bind(&file.sha256)
+        .bind(i64::try_from(rows).unwrap_or(i64::MAX))
+        .bind(&actor.label)
+        .bind(now)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(|e| Self::violation(e, qep_store::sql::OnViolation::GENERIC))?;
+        Ok(Ok(id))
+    }
+}
