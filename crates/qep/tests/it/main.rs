@@ -16,4 +16,5 @@ mod on_time;
 mod proxy;
 mod register;
 mod time_zones;
+mod upgrade;
 mod web;
