@@ -95,10 +95,13 @@ pub mod testdb {
 
     pub const ENV: &str = "QEP_TEST_POSTGRES_URL";
 
+    /// A database of its own for one test, dropped when this guard is dropped (even when
+    /// the test panics), or earlier by [`TestDatabase::drop_database`].
     pub struct TestDatabase {
         admin_url: String,
         pub name: String,
         pub url: String,
+        dropped: bool,
     }
 
     /// `None` when `QEP_TEST_POSTGRES_URL` is unset (PostgreSQL tests are then skipped,
@@ -140,20 +143,43 @@ pub mod testdb {
             admin_url,
             name,
             url,
+            dropped: false,
         })
     }
 
-    impl TestDatabase {
-        pub async fn drop_database(self) {
-            if let Ok(mut conn) = PgConnection::connect(&self.admin_url).await {
-                let _ = sqlx::query(&format!(
-                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                    self.name
-                ))
+    async fn drop_now(admin_url: &str, name: &str) {
+        if let Ok(mut conn) = PgConnection::connect(admin_url).await {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                 .execute(&mut conn)
                 .await;
-                let _ = conn.close().await;
+            let _ = conn.close().await;
+        }
+    }
+
+    impl Drop for TestDatabase {
+        fn drop(&mut self) {
+            if self.dropped {
+                return;
             }
+            // Drop cannot await, and may run inside the test's runtime: drop the database
+            // from a thread with a runtime of its own.
+            let (admin_url, name) = (self.admin_url.clone(), std::mem::take(&mut self.name));
+            let _ = std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    rt.block_on(drop_now(&admin_url, &name));
+                }
+            })
+            .join();
+        }
+    }
+
+    impl TestDatabase {
+        pub async fn drop_database(mut self) {
+            drop_now(&self.admin_url, &self.name).await;
+            self.dropped = true;
         }
     }
 }

@@ -39,6 +39,19 @@ pub const SCENARIOS: &[(&str, Scenario)] = &[
         Box::pin(outbox_and_templates(s))
     }),
     ("log_registers", |s| Box::pin(log_registers(s))),
+    ("answers_attachments_and_retention", |s| {
+        Box::pin(answers_attachments_and_retention(s))
+    }),
+    ("outbox_leases_and_daily_batches", |s| {
+        Box::pin(outbox_leases_and_daily_batches(s))
+    }),
+    ("durable_jobs_under_leases", |s| {
+        Box::pin(durable_jobs_under_leases(s))
+    }),
+    ("report_texts_per_year", |s| {
+        Box::pin(report_texts_per_year(s))
+    }),
+    ("backend_answers", |s| Box::pin(backend_answers(s))),
 ];
 
 /// Runs every scenario, each on a fresh store from `fresh`.
@@ -1153,4 +1166,443 @@ pub async fn imported_facts_and_mappings(store: &dyn Store) {
         store.delete_mapping(&actor, "autocom").await,
         Err(StoreError::NotFound("modèle de correspondance"))
     );
+}
+
+/// A register item with what each scenario needs; `site` must exist.
+fn new_item(
+    site: SiteId,
+    received_on: chrono::NaiveDate,
+    subject: &str,
+) -> crate::NewCorrespondence {
+    use qep_core::registers::correspondence::{Channel, Kind};
+    crate::NewCorrespondence {
+        reference: None,
+        channel: Channel::Email,
+        kind: Kind::GeneralInformation,
+        site,
+        service: None,
+        received_at: received_on.and_hms_opt(9, 0, 0).expect("t").and_utc(),
+        received_on,
+        deadline_days: 5,
+        due_on: received_on + Duration::days(7),
+        requester_name: "Jeanne Usagère".into(),
+        requester_email: "jeanne@example.org".into(),
+        requester_address: "1 rue de la Paix".into(),
+        subject: subject.into(),
+        in_scope: true,
+        out_of_scope: None,
+        answered_on: None,
+        answer: None,
+    }
+}
+
+async fn a_site(store: &dyn Store) -> SiteId {
+    store
+        .insert_site(
+            &Actor::cli(),
+            &SiteDraft::new("Préfecture", "prefecture", "").expect("site"),
+        )
+        .await
+        .expect("site")
+        .id
+}
+
+pub async fn answers_attachments_and_retention(store: &dyn Store) {
+    use chrono::NaiveDate;
+    use qep_core::registers::correspondence::AnswerType;
+
+    use crate::NewMail;
+    let d = |m, day| NaiveDate::from_ymd_opt(2024, m, day).expect("date");
+    let actor = Actor::cli();
+    let site = a_site(store).await;
+    let ids = store
+        .insert_correspondence(
+            &actor,
+            &[
+                new_item(site, d(1, 8), "Ancien"),
+                new_item(site, d(6, 3), "Récent"),
+            ],
+        )
+        .await
+        .expect("register");
+    let (old, recent) = (ids[0], ids[1]);
+
+    // Answering by mail records the answer and queues the reply in one operation.
+    let reply = NewMail {
+        sender: Some("accueil@example.gouv.fr".into()),
+        reply_to: Some("accueil@example.gouv.fr".into()),
+        ..NewMail::automatic("jeanne@example.org", "Réponse", "Voici.", Some(old))
+    };
+    store
+        .answer_by_mail(&actor, old, d(1, 10), AnswerType::Substantive, &reply)
+        .await
+        .expect("answer");
+    let answered = store.get_correspondence(old).await.expect("get");
+    assert_eq!(answered.answered_on, Some(d(1, 10)));
+    assert_eq!(answered.answer, Some(AnswerType::Substantive));
+    let now = Utc::now();
+    let queued = store.due_mails(now, 10).await.expect("due");
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].correspondence_id, Some(old));
+    assert_eq!(queued[0].sender.as_deref(), Some("accueil@example.gouv.fr"));
+    assert_eq!(
+        store
+            .answer_by_mail(&actor, 424242, d(1, 10), AnswerType::Substantive, &reply)
+            .await,
+        Err(StoreError::NotFound("élément du registre"))
+    );
+    assert_eq!(
+        store.due_mails(now, 10).await.expect("due").len(),
+        1,
+        "a refused answer queues nothing"
+    );
+
+    // Attachments keep their bytes, name and type; an unknown item refuses them.
+    let pdf = b"%PDF-1.4 \x00\xff binary".to_vec();
+    let a = store
+        .insert_attachment(&actor, old, "réponse.pdf", "application/pdf", &pdf)
+        .await
+        .expect("attach");
+    store
+        .insert_attachment(&actor, recent, "photo.png", "image/png", b"\x89PNG")
+        .await
+        .expect("attach");
+    let listed = store.list_attachments(old).await.expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].file_name, "réponse.pdf");
+    assert_eq!(listed[0].size, pdf.len() as u64);
+    let (meta, bytes) = store.get_attachment(a).await.expect("get");
+    assert_eq!((meta.correspondence_id, bytes), (old, pdf));
+    assert!(matches!(
+        store.get_attachment(999_999).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        store
+            .insert_attachment(&actor, 999_999, "x.pdf", "application/pdf", b"x")
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+
+    // Retention: items closed before the cutoff lose their personal data and files, the
+    // others keep everything; a second run finds nothing more.
+    store
+        .mark_mail_sent(
+            queued[0].id,
+            d(1, 10).and_hms_opt(12, 0, 0).expect("t").and_utc(),
+        )
+        .await
+        .expect("sent");
+    assert_eq!(
+        store
+            .purge_personal_data(&actor, d(3, 1))
+            .await
+            .expect("purge"),
+        1
+    );
+    let purged = store.get_correspondence(old).await.expect("get");
+    assert_eq!(
+        (
+            purged.requester_name.as_str(),
+            purged.requester_email.as_str(),
+            purged.requester_address.as_str(),
+            purged.body.as_str()
+        ),
+        ("", "", "", "")
+    );
+    assert_eq!(purged.subject, "Ancien", "the register line itself stays");
+    assert_eq!(purged.answered_on, Some(d(1, 10)));
+    assert!(store.list_attachments(old).await.expect("list").is_empty());
+    let kept = store.get_correspondence(recent).await.expect("get");
+    assert_eq!(kept.requester_email, "jeanne@example.org");
+    assert_eq!(store.list_attachments(recent).await.expect("list").len(), 1);
+    assert_eq!(
+        store
+            .purge_personal_data(&actor, d(3, 1))
+            .await
+            .expect("purge"),
+        0
+    );
+    let audit = store.list_audit(50, None).await.expect("audit");
+    assert!(audit.iter().any(|e| e.action == "correspondence.anonymise"));
+
+    // Sampled weeks: listed oldest first, one per start day, removable.
+    store
+        .add_sampled_week(&actor, d(6, 10), d(6, 14))
+        .await
+        .expect("week");
+    store
+        .add_sampled_week(&actor, d(3, 4), d(3, 8))
+        .await
+        .expect("week");
+    assert_eq!(
+        store.list_sampled_weeks().await.expect("weeks"),
+        vec![(d(3, 4), d(3, 8)), (d(6, 10), d(6, 14))]
+    );
+    assert!(
+        store
+            .add_sampled_week(&actor, d(3, 4), d(3, 8))
+            .await
+            .is_err(),
+        "the same week twice"
+    );
+    store
+        .remove_sampled_week(&actor, d(3, 4))
+        .await
+        .expect("remove");
+    assert_eq!(
+        store.list_sampled_weeks().await.expect("weeks"),
+        vec![(d(6, 10), d(6, 14))]
+    );
+}
+
+pub async fn outbox_leases_and_daily_batches(store: &dyn Store) {
+    use chrono::NaiveDate;
+
+    use crate::NewMail;
+    for i in 0..3 {
+        store
+            .enqueue_mail(&NewMail::automatic(
+                &format!("u{i}@example.org"),
+                "Objet",
+                "Corps",
+                None,
+            ))
+            .await
+            .expect("enqueue");
+    }
+    let now = Utc::now();
+    // A claim leases the oldest due messages: a second claimer gets the others, then none.
+    let lease = now + Duration::minutes(10);
+    let first = store.claim_mails(now, lease, 2).await.expect("claim");
+    assert_eq!(
+        first.iter().map(|m| m.to.as_str()).collect::<Vec<_>>(),
+        ["u0@example.org", "u1@example.org"]
+    );
+    let second = store.claim_mails(now, lease, 10).await.expect("claim");
+    assert_eq!(second.len(), 1);
+    assert_eq!(second[0].to, "u2@example.org");
+    assert!(
+        store
+            .claim_mails(now, lease, 10)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    // Once the lease has run out, an unsent message can be claimed again; a sent one never.
+    store.mark_mail_sent(first[0].id, now).await.expect("sent");
+    let later = lease + Duration::seconds(1);
+    let again = store
+        .claim_mails(later, later + Duration::minutes(10), 10)
+        .await
+        .expect("claim");
+    assert_eq!(again.len(), 2);
+    assert!(again.iter().all(|m| m.id != first[0].id));
+
+    // A daily batch is queued once per (job, day), all its messages or none.
+    let day = NaiveDate::from_ymd_opt(2026, 3, 2).expect("date");
+    let batch = [
+        NewMail::automatic("a@example.org", "Synthèse", "1", None),
+        NewMail::automatic("b@example.org", "Synthèse", "2", None),
+    ];
+    assert_eq!(
+        store
+            .enqueue_mails_once("digest", day, &batch)
+            .await
+            .expect("batch"),
+        Some(2)
+    );
+    assert_eq!(
+        store
+            .enqueue_mails_once("digest", day, &batch)
+            .await
+            .expect("batch"),
+        None
+    );
+    assert_eq!(
+        store
+            .enqueue_mails_once("digest", day + Duration::days(1), &batch[..1])
+            .await
+            .expect("batch"),
+        Some(1)
+    );
+    assert!(
+        !store.claim_job_run("digest", day).await.expect("run"),
+        "the batch claimed the day's run"
+    );
+    assert_eq!(store.outbox_counts().await.expect("counts").0, 2 + 3);
+}
+
+pub async fn durable_jobs_under_leases(store: &dyn Store) {
+    use crate::{JobOutcome, JobState};
+    let t0 = Utc::now();
+    let minutes = Duration::minutes;
+    // One job per (kind, key).
+    assert!(
+        store
+            .schedule_job("digest", "2026-03-02", t0)
+            .await
+            .expect("schedule")
+    );
+    assert!(
+        !store
+            .schedule_job("digest", "2026-03-02", t0)
+            .await
+            .expect("schedule")
+    );
+    assert!(
+        store
+            .schedule_job("retention", "2026-03-02T10", t0 + minutes(30))
+            .await
+            .expect("schedule")
+    );
+    // Only due jobs of the asked kinds are claimed, once.
+    assert_eq!(
+        store
+            .claim_job(&["import"], "w1", t0, t0 + minutes(5))
+            .await
+            .expect("claim"),
+        None
+    );
+    let job = store
+        .claim_job(&["digest", "retention"], "w1", t0, t0 + minutes(5))
+        .await
+        .expect("claim")
+        .expect("the digest is due");
+    assert_eq!(
+        (job.kind.as_str(), job.state, job.attempts),
+        ("digest", JobState::Running, 1)
+    );
+    assert_eq!(job.lease_owner.as_deref(), Some("w1"));
+    assert_eq!(
+        store
+            .claim_job(&["digest", "retention"], "w2", t0, t0 + minutes(5))
+            .await
+            .expect("claim"),
+        None,
+        "running, and the retention job is not due yet"
+    );
+    // A failure with a retry queues it again for later; another owner cannot finish it.
+    store
+        .finish_job(job.id, "w2", t0, &JobOutcome::Done("volé".into()))
+        .await
+        .expect("finish");
+    store
+        .finish_job(
+            job.id,
+            "w1",
+            t0,
+            &JobOutcome::Failed {
+                error: "SMTP indisponible".into(),
+                retry_at: Some(t0 + minutes(2)),
+            },
+        )
+        .await
+        .expect("finish");
+    let listed = store.list_jobs(10).await.expect("list");
+    let digest = listed.iter().find(|j| j.id == job.id).expect("listed");
+    assert_eq!(digest.state, JobState::Queued);
+    assert_eq!(digest.last_error.as_deref(), Some("SMTP indisponible"));
+    assert_eq!(digest.lease_owner, None);
+    let retried = store
+        .claim_job(&["digest"], "w1", t0 + minutes(3), t0 + minutes(8))
+        .await
+        .expect("claim")
+        .expect("due again");
+    assert_eq!(retried.attempts, 2);
+    store
+        .finish_job(
+            retried.id,
+            "w1",
+            t0 + minutes(4),
+            &JobOutcome::Done("3 messages".into()),
+        )
+        .await
+        .expect("finish");
+    let done = store.list_jobs(10).await.expect("list");
+    let digest = done.iter().find(|j| j.id == job.id).expect("listed");
+    assert_eq!(
+        (digest.state, digest.detail.as_str()),
+        (JobState::Done, "3 messages")
+    );
+
+    // A started job (an import) lives under a lease its owner renews; once the lease runs
+    // out, expiry queues again the kinds that may be retried and fails the others.
+    let import = store
+        .start_job("import", "appels.csv", "web-1", t0, t0 + minutes(1))
+        .await
+        .expect("start");
+    store
+        .renew_job(import, "web-1", t0 + minutes(1), t0 + minutes(2))
+        .await
+        .expect("renew");
+    store
+        .renew_job(import, "intrus", t0 + minutes(1), t0 + minutes(60))
+        .await
+        .expect("renew by another owner changes nothing");
+    let retention = store
+        .claim_job(&["retention"], "w1", t0 + minutes(31), t0 + minutes(32))
+        .await
+        .expect("claim")
+        .expect("due");
+    assert_eq!(
+        store
+            .expire_jobs(t0 + minutes(90), &["retention"], "processus arrêté")
+            .await
+            .expect("expire"),
+        2
+    );
+    let after = store.list_jobs(10).await.expect("list");
+    let state = |id| after.iter().find(|j| j.id == id).map(|j| j.state);
+    assert_eq!(state(import), Some(JobState::Failed));
+    assert_eq!(state(retention.id), Some(JobState::Queued));
+    assert_eq!(
+        after
+            .iter()
+            .find(|j| j.id == import)
+            .and_then(|j| j.last_error.as_deref()),
+        Some("processus arrêté")
+    );
+    assert!(store.list_jobs(1).await.expect("list").len() == 1);
+}
+
+pub async fn report_texts_per_year(store: &dyn Store) {
+    let actor = Actor::cli();
+    assert!(store.report_texts(2022).await.expect("texts").is_empty());
+    let texts = vec![
+        (
+            "introduction".to_owned(),
+            "Bilan « 2022 » : $ # * [ ]".to_owned(),
+        ),
+        ("module-1".to_owned(), "Accueil\nsur deux lignes".to_owned()),
+    ];
+    store
+        .save_report_texts(&actor, 2022, &texts)
+        .await
+        .expect("save");
+    assert_eq!(store.report_texts(2022).await.expect("texts"), texts);
+    assert!(store.report_texts(2023).await.expect("texts").is_empty());
+    // Saving replaces the year's texts; an empty text removes its section.
+    store
+        .save_report_texts(
+            &actor,
+            2022,
+            &[
+                ("introduction".into(), "Nouveau".into()),
+                ("module-1".into(), "  ".into()),
+            ],
+        )
+        .await
+        .expect("save");
+    assert_eq!(
+        store.report_texts(2022).await.expect("texts"),
+        vec![("introduction".to_owned(), "Nouveau".to_owned())]
+    );
+    let audit = store.list_audit(10, None).await.expect("audit");
+    assert!(audit.iter().any(|e| e.action == "report.texts"));
+}
+
+pub async fn backend_answers(store: &dyn Store) {
+    store.ping().await.expect("ping");
+    assert!(matches!(store.backend(), "sqlite" | "postgres"));
 }

@@ -979,3 +979,62 @@ pub trait AuditStore: Send + Sync {
     /// Newest first; `before` pages backwards by id.
     async fn list_audit(&self, limit: u32, before: Option<i64>) -> StoreResult<Vec<AuditEntry>>;
 }
+
+#[cfg(test)]
+mod coverage {
+    //! The conformance suite must reach every store method, and every scenario written
+    //! must be run: both checked on the sources, so a new method or scenario cannot be
+    //! forgotten.
+
+    const TRAITS: &str = include_str!("lib.rs");
+    const SCENARIOS: &str = include_str!("conformance.rs");
+
+    fn trait_methods() -> Vec<&'static str> {
+        let mut methods = Vec::new();
+        let mut in_trait = false;
+        for line in TRAITS.lines() {
+            if line.starts_with("pub trait ") {
+                in_trait = true;
+            } else if line == "}" {
+                in_trait = false;
+            } else if in_trait {
+                let rest = line.trim_start();
+                let rest = rest.strip_prefix("async ").unwrap_or(rest);
+                if let Some(sig) = rest.strip_prefix("fn ") {
+                    methods.push(sig.split(['(', '<']).next().unwrap_or(sig));
+                }
+            }
+        }
+        methods
+    }
+
+    #[test]
+    fn every_store_method_is_exercised_by_the_conformance_suite() {
+        let methods = trait_methods();
+        assert!(methods.len() > 80, "{methods:?}");
+        let missing: Vec<_> = methods
+            .iter()
+            .filter(|m| !SCENARIOS.contains(&format!(".{m}(")))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "never called by a scenario: {missing:?}"
+        );
+    }
+
+    #[test]
+    fn every_scenario_written_is_run() {
+        for line in SCENARIOS.lines() {
+            let Some(rest) = line.strip_prefix("pub async fn ") else {
+                continue;
+            };
+            let name = rest.split('(').next().unwrap_or(rest);
+            if rest.contains("store: &dyn Store") {
+                assert!(
+                    SCENARIOS.contains(&format!("Box::pin({name}(")),
+                    "scenario {name} is not in SCENARIOS"
+                );
+            }
+        }
+    }
+}
