@@ -29,3 +29,38 @@ id_type!(
     /// A service (bureau), attached to one site.
     ServiceId
 );
+id_type!(
+    /// A prefecture: every stored row belongs to one. A prefecture's own database holds
+    /// prefecture [`PrefectureId::HOME`]; a national or shared one holds many.
+    PrefectureId
+);
+
+impl PrefectureId {
+    /// The prefecture of a single-prefecture database (and of databases made before
+    /// prefectures were keyed).
+    pub const HOME: PrefectureId = PrefectureId(1);
+}
+id_type!(
+    /// A register item (correspondence).
+    ItemId
+);
+id_type!(
+    /// A file attached to a register item.
+    AttachmentId
+);
+id_type!(
+    /// An entry of a log register.
+    LogEntryId
+);
+id_type!(
+    /// A message of the outbox.
+    MailId
+);
+id_type!(
+    /// A closure or holiday setting of a site's calendar.
+    CalendarEntryId
+);
+id_type!(
+    /// A durable job.
+    JobId
+);

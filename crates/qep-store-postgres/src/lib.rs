@@ -10,6 +10,8 @@ use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 
 pub struct PgStore {
+    /// Every query is scoped by this prefecture.
+    prefecture: qep_core::ids::PrefectureId,
     pool: PgPool,
 }
 
@@ -25,7 +27,10 @@ impl PgStore {
             .connect(url)
             .await
             .map_err(|e| StoreError::Backend(format!("connexion PostgreSQL impossible : {e}")))?;
-        let store = PgStore { pool };
+        let store = PgStore {
+            prefecture: qep_core::ids::PrefectureId::HOME,
+            pool,
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -35,6 +40,19 @@ impl PgStore {
             .run(&self.pool)
             .await
             .map_err(|e| StoreError::Backend(format!("migrations PostgreSQL : {e}")))
+    }
+
+    /// The same database, scoped to another prefecture (a national or shared instance).
+    pub fn for_prefecture(&self, prefecture: qep_core::ids::PrefectureId) -> Self {
+        Self {
+            prefecture,
+            pool: self.pool.clone(),
+        }
+    }
+
+    /// The prefecture every query of this store is scoped by.
+    pub fn prefecture(&self) -> qep_core::ids::PrefectureId {
+        self.prefecture
     }
 
     /// Direct pool access for backend-specific tests and tools.
@@ -83,7 +101,8 @@ pub const MIGRATIONS: &[MigrationFile] = qep_store::migration_files![
     "0011_imported_facts.sql",
     "0012_report_texts.sql",
     "0013_site_time_zones.sql",
-    "0014_jobs_and_senders.sql"
+    "0014_jobs_and_senders.sql",
+    "0015_prefecture_keys.sql"
 ];
 
 /// Throw-away databases for tests (here and in the binary's integration tests): each test

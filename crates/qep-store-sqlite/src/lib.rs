@@ -11,6 +11,8 @@ use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 pub struct SqliteStore {
+    /// Every query is scoped by this prefecture.
+    prefecture: qep_core::ids::PrefectureId,
     pool: SqlitePool,
 }
 
@@ -38,7 +40,10 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(|e| StoreError::Backend(format!("{} : {e}", path.display())))?;
-        let store = SqliteStore { pool };
+        let store = SqliteStore {
+            prefecture: qep_core::ids::PrefectureId::HOME,
+            pool,
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -57,6 +62,19 @@ impl SqliteStore {
             .await
             .map_err(Self::map_err)?;
         Ok(mode)
+    }
+
+    /// The same database, scoped to another prefecture (a national or shared instance).
+    pub fn for_prefecture(&self, prefecture: qep_core::ids::PrefectureId) -> Self {
+        Self {
+            prefecture,
+            pool: self.pool.clone(),
+        }
+    }
+
+    /// The prefecture every query of this store is scoped by.
+    pub fn prefecture(&self) -> qep_core::ids::PrefectureId {
+        self.prefecture
     }
 
     /// Direct pool access for backend-specific tests and tools.
@@ -108,7 +126,8 @@ pub const MIGRATIONS: &[MigrationFile] = qep_store::migration_files![
     "0011_imported_facts.sql",
     "0012_report_texts.sql",
     "0013_site_time_zones.sql",
-    "0014_jobs_and_senders.sql"
+    "0014_jobs_and_senders.sql",
+    "0015_prefecture_keys.sql"
 ];
 
 /// Throw-away database files for tests (here and in the binary's integration tests).

@@ -11,8 +11,8 @@ impl qep_store::AccountStore for SqlStore {
     ) -> qep_store::StoreResult<qep_store::User> {
         let mut tx = self.begin().await?;
         let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO users (email, display_name, role, password_hash, active, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            "INSERT INTO users (email, display_name, role, password_hash, active, created_at, \
+             prefecture_id) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(u.email.as_str())
         .bind(&u.display_name)
@@ -20,6 +20,7 @@ impl qep_store::AccountStore for SqlStore {
         .bind(&u.password_hash)
         .bind(true)
         .bind(chrono::Utc::now())
+        .bind(self.p())
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| {
@@ -32,8 +33,8 @@ impl qep_store::AccountStore for SqlStore {
             )
         })?;
         let id = qep_core::ids::UserId(id);
-        Self::replace_user_services(&mut tx, id, &u.services).await?;
-        Self::audit_tx(
+        self.replace_user_services(&mut tx, id, &u.services).await?;
+        self.audit_tx(
             &mut tx,
             actor,
             "user.create",
@@ -53,26 +54,28 @@ impl qep_store::AccountStore for SqlStore {
     ) -> qep_store::StoreResult<qep_store::User> {
         let mut tx = self.begin().await?;
         let email: Option<(String,)> = sqlx::query_as(
-            "UPDATE users SET display_name = $1, role = $2, active = $3 WHERE id = $4 \
-             RETURNING email",
+            "UPDATE users SET display_name = $1, role = $2, active = $3 \
+             WHERE id = $4 AND prefecture_id = $5 RETURNING email",
         )
         .bind(&u.display_name)
         .bind(u.role.as_str())
         .bind(u.active)
         .bind(id.0)
+        .bind(self.p())
         .fetch_optional(&mut *tx)
         .await
         .map_err(Self::map_err)?;
         let (email,) = email.ok_or(qep_store::StoreError::NotFound("compte"))?;
-        Self::replace_user_services(&mut tx, id, &u.services).await?;
+        self.replace_user_services(&mut tx, id, &u.services).await?;
         if !u.active {
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            sqlx::query("DELETE FROM sessions WHERE prefecture_id = $1 AND user_id = $2")
+                .bind(self.p())
                 .bind(id.0)
                 .execute(&mut *tx)
                 .await
                 .map_err(Self::map_err)?;
         }
-        Self::audit_tx(
+        self.audit_tx(
             &mut tx,
             actor,
             "user.update",
@@ -97,21 +100,25 @@ impl qep_store::AccountStore for SqlStore {
         hash: &str,
     ) -> qep_store::StoreResult<()> {
         let mut tx = self.begin().await?;
-        let email: Option<(String,)> =
-            sqlx::query_as("UPDATE users SET password_hash = $1 WHERE id = $2 RETURNING email")
-                .bind(hash)
-                .bind(id.0)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(Self::map_err)?;
+        let email: Option<(String,)> = sqlx::query_as(
+            "UPDATE users SET password_hash = $1 WHERE id = $2 AND prefecture_id = $3 \
+                 RETURNING email",
+        )
+        .bind(hash)
+        .bind(id.0)
+        .bind(self.p())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(Self::map_err)?;
         let (email,) = email.ok_or(qep_store::StoreError::NotFound("compte"))?;
         // A new password ends every open session of the account.
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        sqlx::query("DELETE FROM sessions WHERE prefecture_id = $1 AND user_id = $2")
+            .bind(self.p())
             .bind(id.0)
             .execute(&mut *tx)
             .await
             .map_err(Self::map_err)?;
-        Self::audit_tx(
+        self.audit_tx(
             &mut tx,
             actor,
             "user.password",
@@ -123,7 +130,8 @@ impl qep_store::AccountStore for SqlStore {
     }
 
     async fn get_user(&self, id: qep_core::ids::UserId) -> qep_store::StoreResult<qep_store::User> {
-        let row = sqlx::query("SELECT * FROM users WHERE id = $1")
+        let row = sqlx::query("SELECT * FROM users WHERE prefecture_id = $1 AND id = $2")
+            .bind(self.p())
             .bind(id.0)
             .fetch_optional(self.pool())
             .await
@@ -140,7 +148,8 @@ impl qep_store::AccountStore for SqlStore {
     }
 
     async fn list_users(&self) -> qep_store::StoreResult<Vec<qep_store::User>> {
-        let rows = sqlx::query("SELECT * FROM users ORDER BY email")
+        let rows = sqlx::query("SELECT * FROM users WHERE prefecture_id = $1 ORDER BY email")
+            .bind(self.p())
             .fetch_all(self.pool())
             .await
             .map_err(Self::map_err)?;
@@ -162,7 +171,8 @@ impl qep_store::AccountStore for SqlStore {
         &self,
         email: &qep_core::account::Email,
     ) -> qep_store::StoreResult<Option<(qep_store::User, String)>> {
-        let row = sqlx::query("SELECT * FROM users WHERE email = $1")
+        let row = sqlx::query("SELECT * FROM users WHERE prefecture_id = $1 AND email = $2")
+            .bind(self.p())
             .bind(email.as_str())
             .fetch_optional(self.pool())
             .await
@@ -186,24 +196,26 @@ impl qep_store::AccountStore for SqlStore {
         let mut tx = self.begin().await?;
         let email: Option<(String,)> = sqlx::query_as(
             "UPDATE users SET last_login_at = $1 WHERE id = $2 AND active = $3 \
-             RETURNING email",
+             AND prefecture_id = $4 RETURNING email",
         )
         .bind(s.created_at)
         .bind(user.0)
         .bind(true)
+        .bind(self.p())
         .fetch_optional(&mut *tx)
         .await
         .map_err(Self::map_err)?;
         let (email,) = email.ok_or(qep_store::StoreError::NotFound("compte"))?;
         sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at, \
+             prefecture_id) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&s.token_hash)
         .bind(user.0)
         .bind(&s.csrf_token)
         .bind(s.created_at)
         .bind(s.expires_at)
+        .bind(self.p())
         .execute(&mut *tx)
         .await
         .map_err(|e| Self::violation(e, qep_store::sql::OnViolation::GENERIC))?;
@@ -211,7 +223,8 @@ impl qep_store::AccountStore for SqlStore {
             user_id: Some(user),
             label: email,
         };
-        Self::audit_tx(&mut tx, &actor, "login", "session".into(), String::new()).await?;
+        self.audit_tx(&mut tx, &actor, "login", "session".into(), String::new())
+            .await?;
         Self::commit(tx).await
     }
 
@@ -223,8 +236,10 @@ impl qep_store::AccountStore for SqlStore {
         use sqlx::Row as _;
         let row = sqlx::query(
             "SELECT s.csrf_token AS s_csrf, s.expires_at AS s_expires, u.* \
-             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+             FROM sessions s JOIN users u ON u.prefecture_id = s.prefecture_id AND u.id = s.user_id \
+             WHERE s.prefecture_id = $1 AND s.token_hash = $2",
         )
+        .bind(self.p())
         .bind(token_hash)
         .fetch_optional(self.pool())
         .await
@@ -252,7 +267,8 @@ impl qep_store::AccountStore for SqlStore {
     }
 
     async fn close_session(&self, token_hash: &str) -> qep_store::StoreResult<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        sqlx::query("DELETE FROM sessions WHERE prefecture_id = $1 AND token_hash = $2")
+            .bind(self.p())
             .bind(token_hash)
             .execute(self.pool())
             .await
@@ -264,7 +280,8 @@ impl qep_store::AccountStore for SqlStore {
         &self,
         now: chrono::DateTime<chrono::Utc>,
     ) -> qep_store::StoreResult<u64> {
-        let r = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+        let r = sqlx::query("DELETE FROM sessions WHERE prefecture_id = $1 AND expires_at <= $2")
+            .bind(self.p())
             .bind(now)
             .execute(self.pool())
             .await
@@ -299,44 +316,51 @@ impl SqlStore {
         &self,
         user: Option<qep_core::ids::UserId>,
     ) -> qep_store::StoreResult<Vec<(i64, i64)>> {
-        let rows: Vec<(i64, i64)> =
-            match user {
-                Some(u) => {
-                    sqlx::query_as(
-                        "SELECT user_id, service_id FROM user_services WHERE user_id = $1 \
-                 ORDER BY service_id",
-                    )
-                    .bind(u.0)
-                    .fetch_all(self.pool())
-                    .await
-                }
-                None => sqlx::query_as(
-                    "SELECT user_id, service_id FROM user_services ORDER BY user_id, service_id",
+        let rows: Vec<(i64, i64)> = match user {
+            Some(u) => {
+                sqlx::query_as(
+                    "SELECT user_id, service_id FROM user_services \
+                         WHERE prefecture_id = $1 AND user_id = $2 ORDER BY service_id",
                 )
+                .bind(self.p())
+                .bind(u.0)
                 .fetch_all(self.pool())
-                .await,
+                .await
             }
-            .map_err(Self::map_err)?;
+            None => {
+                sqlx::query_as(
+                    "SELECT user_id, service_id FROM user_services WHERE prefecture_id = $1 \
+                     ORDER BY user_id, service_id",
+                )
+                .bind(self.p())
+                .fetch_all(self.pool())
+                .await
+            }
+        }
+        .map_err(Self::map_err)?;
         Ok(rows)
     }
 
     pub(crate) async fn replace_user_services(
+        &self,
         tx: &mut sqlx::Transaction<'_, Db>,
         user: qep_core::ids::UserId,
         services: &[qep_core::ids::ServiceId],
     ) -> qep_store::StoreResult<()> {
-        sqlx::query("DELETE FROM user_services WHERE user_id = $1")
+        sqlx::query("DELETE FROM user_services WHERE prefecture_id = $1 AND user_id = $2")
+            .bind(self.p())
             .bind(user.0)
             .execute(&mut **tx)
             .await
             .map_err(Self::map_err)?;
         for s in services {
             sqlx::query(
-                "INSERT INTO user_services (user_id, service_id) VALUES ($1, $2) \
+                "INSERT INTO user_services (user_id, service_id, prefecture_id) VALUES ($1, $2, $3) \
                  ON CONFLICT DO NOTHING",
             )
             .bind(user.0)
             .bind(s.0)
+            .bind(self.p())
             .execute(&mut **tx)
             .await
             .map_err(|e| {

@@ -19,8 +19,9 @@ impl qep_store::AuditStore for SqlStore {
             String,
         )> = sqlx::query_as(
             "SELECT id, at, actor_id, actor, action, target, detail FROM audit_log \
-             WHERE id < $1 ORDER BY id DESC LIMIT $2",
+             WHERE prefecture_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
         )
+        .bind(self.p())
         .bind(before.unwrap_or(i64::MAX))
         .bind(i64::from(limit))
         .fetch_all(self.pool())
@@ -43,6 +44,7 @@ impl qep_store::AuditStore for SqlStore {
 
 impl SqlStore {
     pub(crate) async fn audit_tx(
+        &self,
         tx: &mut sqlx::Transaction<'_, Db>,
         actor: &qep_store::Actor,
         action: &str,
@@ -50,9 +52,10 @@ impl SqlStore {
         detail: String,
     ) -> qep_store::StoreResult<()> {
         sqlx::query(
-            "INSERT INTO audit_log (at, actor_id, actor, action, target, detail) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO audit_log (prefecture_id, at, actor_id, actor, action, target, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
+        .bind(self.p())
         .bind(chrono::Utc::now())
         .bind(actor.user_id.map(|u| u.0))
         .bind(&actor.label)

@@ -5,7 +5,9 @@ use crate::SqlStore;
 #[async_trait::async_trait]
 impl qep_store::DocumentStore for SqlStore {
     async fn report_texts(&self, year: i32) -> qep_store::StoreResult<Vec<(String, String)>> {
-        sqlx::query_as("SELECT section, body FROM report_texts WHERE year = $1 ORDER BY section")
+        sqlx::query_as("SELECT section, body FROM report_texts WHERE prefecture_id = $1 AND year = $2 ORDER BY section",
+        )
+        .bind(self.p())
             .bind(year)
             .fetch_all(self.pool())
             .await
@@ -19,16 +21,18 @@ impl qep_store::DocumentStore for SqlStore {
         texts: &[(String, String)],
     ) -> qep_store::StoreResult<()> {
         let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM report_texts WHERE year = $1")
+        sqlx::query("DELETE FROM report_texts WHERE prefecture_id = $1 AND year = $2")
+            .bind(self.p())
             .bind(year)
             .execute(&mut *tx)
             .await
             .map_err(Self::map_err)?;
         for (section, body) in texts.iter().filter(|(_, b)| !b.trim().is_empty()) {
             sqlx::query(
-                "INSERT INTO report_texts (year, section, body, updated_by, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO report_texts (prefecture_id, year, section, body, updated_by, \
+                 updated_at) VALUES ($1, $2, $3, $4, $5, $6)",
             )
+            .bind(self.p())
             .bind(year)
             .bind(section)
             .bind(body)
@@ -38,7 +42,7 @@ impl qep_store::DocumentStore for SqlStore {
             .await
             .map_err(|e| Self::violation(e, qep_store::sql::OnViolation::GENERIC))?;
         }
-        Self::audit_tx(
+        self.audit_tx(
             &mut tx,
             actor,
             "report.texts",

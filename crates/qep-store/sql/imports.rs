@@ -14,15 +14,18 @@ impl qep_store::ImportStore for SqlStore {
         let now = chrono::Utc::now();
         let mut tx = self.begin().await?;
         let rows_read = usize::try_from(rows).unwrap_or(usize::MAX);
-        let import_id = match Self::record_import(&mut tx, actor, file, rows_read, now).await? {
+        let import_id = match self
+            .record_import(&mut tx, actor, file, rows_read, now)
+            .await?
+        {
             Ok(id) => id,
             Err(outcome) => return Ok(outcome),
         };
         for f in facts {
             sqlx::query(
-                "INSERT INTO imported_facts (source, period, key, measure, value, import_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6) \
-                 ON CONFLICT (source, period, key, measure) DO UPDATE SET \
+                "INSERT INTO imported_facts (source, period, key, measure, value, import_id, \
+                 prefecture_id) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (prefecture_id, source, period, key, measure) DO UPDATE SET \
                  value = excluded.value, import_id = excluded.import_id",
             )
             .bind(f.source.as_str())
@@ -31,11 +34,12 @@ impl qep_store::ImportStore for SqlStore {
             .bind(f.measure.as_str())
             .bind(f.value)
             .bind(import_id)
+            .bind(self.p())
             .execute(&mut *tx)
             .await
             .map_err(Self::map_err)?;
         }
-        Self::audit_tx(
+        self.audit_tx(
             &mut tx,
             actor,
             "import.file",
@@ -58,10 +62,12 @@ impl qep_store::ImportStore for SqlStore {
         use qep_core::indicators::imported::{Fact, FactPeriod, FactSource, Measure};
         let rows: Vec<(String, String, String, String, f64)> = sqlx::query_as(
             "SELECT source, period, key, measure, value FROM imported_facts \
-             WHERE period >= $1 AND period < $2 ORDER BY source, period, key, measure",
+             WHERE prefecture_id = $3 AND period >= $1 AND period < $2 \
+             ORDER BY source, period, key, measure",
         )
         .bind(year.to_string())
         .bind((year + 1).to_string())
+        .bind(self.p())
         .fetch_all(self.pool())
         .await
         .map_err(Self::map_err)?;
@@ -96,9 +102,10 @@ impl qep_store::ImportStore for SqlStore {
             chrono::DateTime<chrono::Utc>,
         )> = sqlx::query_as(
             "SELECT id, kind, file_name, rows, imported_by, imported_at FROM imports \
-                 ORDER BY id DESC LIMIT $1",
+             WHERE prefecture_id = $2 ORDER BY id DESC LIMIT $1",
         )
         .bind(i64::from(limit))
+        .bind(self.p())
         .fetch_all(self.pool())
         .await
         .map_err(Self::map_err)?;
@@ -126,8 +133,9 @@ impl qep_store::ImportStore for SqlStore {
             chrono::DateTime<chrono::Utc>,
         )> = sqlx::query_as(
             "SELECT name, source, definition, updated_by, updated_at \
-                 FROM import_mappings ORDER BY name",
+             FROM import_mappings WHERE prefecture_id = $1 ORDER BY name",
         )
+        .bind(self.p())
         .fetch_all(self.pool())
         .await
         .map_err(Self::map_err)?;
@@ -154,8 +162,9 @@ impl qep_store::ImportStore for SqlStore {
     ) -> qep_store::StoreResult<()> {
         let mut tx = self.begin().await?;
         sqlx::query(
-            "INSERT INTO import_mappings (name, source, definition, updated_by, updated_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO UPDATE SET \
+            "INSERT INTO import_mappings (name, source, definition, updated_by, updated_at, \
+             prefecture_id) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (prefecture_id, name) DO UPDATE SET \
              source = excluded.source, definition = excluded.definition, \
              updated_by = excluded.updated_by, updated_at = excluded.updated_at",
         )
@@ -164,10 +173,11 @@ impl qep_store::ImportStore for SqlStore {
         .bind(definition)
         .bind(&actor.label)
         .bind(chrono::Utc::now())
+        .bind(self.p())
         .execute(&mut *tx)
         .await
         .map_err(Self::map_err)?;
-        Self::audit_tx(
+        self.audit_tx(
             &mut tx,
             actor,
             "mapping.save",
@@ -184,7 +194,8 @@ impl qep_store::ImportStore for SqlStore {
         name: &str,
     ) -> qep_store::StoreResult<()> {
         let mut tx = self.begin().await?;
-        let r = sqlx::query("DELETE FROM import_mappings WHERE name = $1")
+        let r = sqlx::query("DELETE FROM import_mappings WHERE prefecture_id = $1 AND name = $2")
+            .bind(self.p())
             .bind(name)
             .execute(&mut *tx)
             .await
@@ -192,7 +203,7 @@ impl qep_store::ImportStore for SqlStore {
         if r.rows_affected() == 0 {
             return Err(qep_store::StoreError::NotFound("modèle de correspondance"));
         }
-        Self::audit_tx(
+        self.audit_tx(
             &mut tx,
             actor,
             "mapping.delete",
@@ -209,6 +220,7 @@ impl SqlStore {
     /// SHA-256) was imported before, so the caller changes nothing; else the new
     /// import's id.
     pub(crate) async fn record_import(
+        &self,
         tx: &mut sqlx::Transaction<'_, Db>,
         actor: &qep_store::Actor,
         file: &qep_store::ImportFile,
@@ -216,9 +228,11 @@ impl SqlStore {
         now: chrono::DateTime<chrono::Utc>,
     ) -> qep_store::StoreResult<Result<i64, qep_store::SaveOutcome>> {
         let seen: Option<(String, chrono::DateTime<chrono::Utc>, String)> = sqlx::query_as(
-            "SELECT file_name, imported_at, imported_by FROM imports WHERE sha256 = $1",
+            "SELECT file_name, imported_at, imported_by FROM imports \
+             WHERE prefecture_id = $2 AND sha256 = $1",
         )
         .bind(&file.sha256)
+        .bind(self.p())
         .fetch_optional(&mut **tx)
         .await
         .map_err(Self::map_err)?;
@@ -230,8 +244,8 @@ impl SqlStore {
             }));
         }
         let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO imports (kind, file_name, sha256, rows, imported_by, imported_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            "INSERT INTO imports (kind, file_name, sha256, rows, imported_by, imported_at, \
+             prefecture_id) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(&file.kind)
         .bind(&file.file_name)
@@ -239,6 +253,7 @@ impl SqlStore {
         .bind(i64::try_from(rows).unwrap_or(i64::MAX))
         .bind(&actor.label)
         .bind(now)
+        .bind(self.p())
         .fetch_one(&mut **tx)
         .await
         .map_err(|e| Self::violation(e, qep_store::sql::OnViolation::GENERIC))?;

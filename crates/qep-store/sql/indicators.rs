@@ -14,25 +14,34 @@ impl qep_store::IndicatorStore for SqlStore {
         let mut tx = self.begin().await?;
         let mut import_id: Option<i64> = None;
         if let Some(f) = file {
-            match Self::record_import(&mut tx, actor, f, values.len(), now).await? {
+            match self
+                .record_import(&mut tx, actor, f, values.len(), now)
+                .await?
+            {
                 Ok(id) => import_id = Some(id),
                 Err(outcome) => return Ok(outcome),
             }
         }
         for v in values {
-            sqlx::query(
+            // A whole-prefecture value has no site; each kind has its own unique index.
+            let key = if v.site.is_some() {
+                "(prefecture_id, code, period, site_id) WHERE site_id IS NOT NULL"
+            } else {
+                "(prefecture_id, code, period) WHERE site_id IS NULL"
+            };
+            sqlx::query(&format!(
                 "INSERT INTO indicator_values (code, period, site_id, value, numerator, \
-                 denominator, weight, origin, import_id, updated_by, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-                 ON CONFLICT (code, period, site_id) DO UPDATE SET value = excluded.value, \
+                 denominator, weight, origin, import_id, updated_by, updated_at, prefecture_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                 ON CONFLICT {key} DO UPDATE SET value = excluded.value, \
                  numerator = excluded.numerator, denominator = excluded.denominator, \
                  weight = excluded.weight, origin = excluded.origin, \
                  import_id = excluded.import_id, updated_by = excluded.updated_by, \
-                 updated_at = excluded.updated_at",
-            )
+                 updated_at = excluded.updated_at"
+            ))
             .bind(&v.code)
             .bind(&v.period)
-            .bind(v.site.map_or(0, |s| s.0))
+            .bind(v.site.map(|s| s.0))
             .bind(v.value)
             .bind(v.numerator)
             .bind(v.denominator)
@@ -41,6 +50,7 @@ impl qep_store::IndicatorStore for SqlStore {
             .bind(import_id)
             .bind(&actor.label)
             .bind(now)
+            .bind(self.p())
             .execute(&mut *tx)
             .await
             .map_err(Self::map_err)?;
@@ -53,7 +63,7 @@ impl qep_store::IndicatorStore for SqlStore {
                 .collect::<Vec<_>>()
                 .join(", "),
         };
-        Self::audit_tx(
+        self.audit_tx(
             &mut tx,
             actor,
             "indicator.values",
@@ -67,7 +77,8 @@ impl qep_store::IndicatorStore for SqlStore {
 
     async fn latest_value_year(&self) -> qep_store::StoreResult<Option<i32>> {
         let (latest,): (Option<String>,) =
-            sqlx::query_as("SELECT MAX(period) FROM indicator_values")
+            sqlx::query_as("SELECT MAX(period) FROM indicator_values WHERE prefecture_id = $1")
+                .bind(self.p())
                 .fetch_one(self.pool())
                 .await
                 .map_err(Self::map_err)?;
@@ -81,7 +92,7 @@ impl qep_store::IndicatorStore for SqlStore {
         let rows: Vec<(
             String,
             String,
-            i64,
+            Option<i64>,
             f64,
             Option<f64>,
             Option<f64>,
@@ -89,11 +100,12 @@ impl qep_store::IndicatorStore for SqlStore {
             String,
         )> = sqlx::query_as(
             "SELECT code, period, site_id, value, numerator, denominator, weight, origin \
-                 FROM indicator_values WHERE period = $1 OR period LIKE $2 \
-                 ORDER BY code, period, site_id",
+             FROM indicator_values WHERE prefecture_id = $1 AND period >= $2 AND period < $3 \
+             ORDER BY code, period, COALESCE(site_id, 0)",
         )
+        .bind(self.p())
         .bind(year.to_string())
-        .bind(format!("{year}-%"))
+        .bind((year + 1).to_string())
         .fetch_all(self.pool())
         .await
         .map_err(Self::map_err)?;
@@ -102,7 +114,7 @@ impl qep_store::IndicatorStore for SqlStore {
             .map(|r| qep_store::IndicatorValue {
                 code: r.0,
                 period: r.1,
-                site: (r.2 != 0).then_some(qep_core::ids::SiteId(r.2)),
+                site: r.2.map(qep_core::ids::SiteId),
                 value: r.3,
                 numerator: r.4,
                 denominator: r.5,
@@ -125,18 +137,20 @@ impl qep_store::IndicatorStore for SqlStore {
     ) -> qep_store::StoreResult<()> {
         let mut tx = self.begin().await?;
         let r = sqlx::query(
-            "DELETE FROM indicator_values WHERE code = $1 AND period = $2 AND site_id = $3",
+            "DELETE FROM indicator_values WHERE prefecture_id = $4 AND code = $1 \
+             AND period = $2 AND site_id IS NOT DISTINCT FROM $3",
         )
         .bind(code)
         .bind(period)
-        .bind(site.map_or(0, |s| s.0))
+        .bind(site.map(|s| s.0))
+        .bind(self.p())
         .execute(&mut *tx)
         .await
         .map_err(Self::map_err)?;
         if r.rows_affected() == 0 {
             return Err(qep_store::StoreError::NotFound("valeur"));
         }
-        Self::audit_tx(
+        self.audit_tx(
             &mut tx,
             actor,
             "indicator.value.delete",
@@ -151,8 +165,10 @@ impl qep_store::IndicatorStore for SqlStore {
         &self,
     ) -> qep_store::StoreResult<Vec<(String, qep_store::LocalTarget)>> {
         let rows: Vec<(String, i32, String, f64)> = sqlx::query_as(
-            "SELECT code, year, comparator, value FROM indicator_targets ORDER BY code, year",
+            "SELECT code, year, comparator, value FROM indicator_targets \
+             WHERE prefecture_id = $1 ORDER BY code, year",
         )
+        .bind(self.p())
         .fetch_all(self.pool())
         .await
         .map_err(Self::map_err)?;
@@ -182,18 +198,20 @@ impl qep_store::IndicatorStore for SqlStore {
     ) -> qep_store::StoreResult<()> {
         let mut tx = self.begin().await?;
         sqlx::query(
-            "INSERT INTO indicator_targets (code, year, comparator, value) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (code, year) DO UPDATE SET comparator = excluded.comparator, \
+            "INSERT INTO indicator_targets (code, year, comparator, value, prefecture_id) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (prefecture_id, code, year) DO UPDATE SET comparator = excluded.comparator, \
              value = excluded.value",
         )
         .bind(code)
         .bind(t.year)
         .bind(t.comparator.as_str())
         .bind(t.value)
+        .bind(self.p())
         .execute(&mut *tx)
         .await
         .map_err(Self::map_err)?;
-        Self::audit_tx(
+        self.audit_tx(
             &mut tx,
             actor,
             "indicator.target.set",
@@ -211,16 +229,19 @@ impl qep_store::IndicatorStore for SqlStore {
         year: i32,
     ) -> qep_store::StoreResult<()> {
         let mut tx = self.begin().await?;
-        let r = sqlx::query("DELETE FROM indicator_targets WHERE code = $1 AND year = $2")
-            .bind(code)
-            .bind(year)
-            .execute(&mut *tx)
-            .await
-            .map_err(Self::map_err)?;
+        let r = sqlx::query(
+            "DELETE FROM indicator_targets WHERE prefecture_id = $3 AND code = $1 AND year = $2",
+        )
+        .bind(code)
+        .bind(year)
+        .bind(self.p())
+        .execute(&mut *tx)
+        .await
+        .map_err(Self::map_err)?;
         if r.rows_affected() == 0 {
             return Err(qep_store::StoreError::NotFound("cible locale"));
         }
-        Self::audit_tx(
+        self.audit_tx(
             &mut tx,
             actor,
             "indicator.target.delete",
@@ -232,10 +253,13 @@ impl qep_store::IndicatorStore for SqlStore {
     }
 
     async fn list_local_indicators(&self) -> qep_store::StoreResult<Vec<(String, String)>> {
-        sqlx::query_as("SELECT code, definition FROM local_indicators ORDER BY code")
-            .fetch_all(self.pool())
-            .await
-            .map_err(Self::map_err)
+        sqlx::query_as(
+            "SELECT code, definition FROM local_indicators WHERE prefecture_id = $1 ORDER BY code",
+        )
+        .bind(self.p())
+        .fetch_all(self.pool())
+        .await
+        .map_err(Self::map_err)
     }
 
     async fn save_local_indicator(
@@ -246,15 +270,16 @@ impl qep_store::IndicatorStore for SqlStore {
     ) -> qep_store::StoreResult<()> {
         let mut tx = self.begin().await?;
         sqlx::query(
-            "INSERT INTO local_indicators (code, definition) VALUES ($1, $2) \
-             ON CONFLICT (code) DO UPDATE SET definition = excluded.definition",
+            "INSERT INTO local_indicators (code, definition, prefecture_id) VALUES ($1, $2, $3) \
+             ON CONFLICT (prefecture_id, code) DO UPDATE SET definition = excluded.definition",
         )
         .bind(code)
         .bind(json)
+        .bind(self.p())
         .execute(&mut *tx)
         .await
         .map_err(Self::map_err)?;
-        Self::audit_tx(
+        self.audit_tx(
             &mut tx,
             actor,
             "indicator.local.save",
@@ -273,13 +298,14 @@ impl qep_store::IndicatorStore for SqlStore {
     ) -> qep_store::StoreResult<()> {
         let mut tx = self.begin().await?;
         sqlx::query(
-            "INSERT INTO period_validations (period, validated_by, validated_at, snapshot) \
-             VALUES ($1, $2, $3, $4)",
+            "INSERT INTO period_validations (period, validated_by, validated_at, snapshot, \
+             prefecture_id) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(period)
         .bind(&actor.label)
         .bind(chrono::Utc::now())
         .bind(snapshot)
+        .bind(self.p())
         .execute(&mut *tx)
         .await
         .map_err(|e| {
@@ -291,7 +317,7 @@ impl qep_store::IndicatorStore for SqlStore {
                 },
             )
         })?;
-        Self::audit_tx(
+        self.audit_tx(
             &mut tx,
             actor,
             "indicator.period.validate",
@@ -308,10 +334,11 @@ impl qep_store::IndicatorStore for SqlStore {
     ) -> qep_store::StoreResult<Vec<qep_store::PeriodValidation>> {
         let rows: Vec<(String, String, chrono::DateTime<chrono::Utc>, String)> = sqlx::query_as(
             "SELECT period, validated_by, validated_at, snapshot FROM period_validations \
-             WHERE period = $1 OR period LIKE $2 ORDER BY period",
+             WHERE prefecture_id = $1 AND period >= $2 AND period < $3 ORDER BY period",
         )
+        .bind(self.p())
         .bind(year.to_string())
-        .bind(format!("{year}-%"))
+        .bind((year + 1).to_string())
         .fetch_all(self.pool())
         .await
         .map_err(Self::map_err)?;

@@ -12,13 +12,15 @@ impl qep_store::JobStore for SqlStore {
     ) -> qep_store::StoreResult<bool> {
         let now = chrono::Utc::now();
         let r = sqlx::query(
-            "INSERT INTO jobs (kind, key, state, run_after, created_at, updated_at) \
-             VALUES ($1, $2, 'queued', $3, $4, $4) ON CONFLICT (kind, key) DO NOTHING",
+            "INSERT INTO jobs (kind, key, state, run_after, created_at, updated_at, prefecture_id) \
+             VALUES ($1, $2, 'queued', $3, $4, $4, $5) \
+             ON CONFLICT (prefecture_id, kind, key) DO NOTHING",
         )
         .bind(kind)
         .bind(key)
         .bind(run_after)
         .bind(now)
+        .bind(self.p())
         .execute(self.pool())
         .await
         .map_err(Self::map_err)?;
@@ -35,14 +37,15 @@ impl qep_store::JobStore for SqlStore {
     ) -> qep_store::StoreResult<i64> {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO jobs (kind, key, state, run_after, attempts, lease_owner, \
-             lease_until, created_at, updated_at) \
-             VALUES ($1, $2, 'running', $3, 1, $4, $5, $3, $3) RETURNING id",
+             lease_until, created_at, updated_at, prefecture_id) \
+             VALUES ($1, $2, 'running', $3, 1, $4, $5, $3, $3, $6) RETURNING id",
         )
         .bind(kind)
         .bind(key)
         .bind(now)
         .bind(owner)
         .bind(lease_until)
+        .bind(self.p())
         .fetch_one(self.pool())
         .await
         .map_err(|e| Self::violation(e, qep_store::sql::OnViolation::GENERIC))?;
@@ -58,12 +61,13 @@ impl qep_store::JobStore for SqlStore {
     ) -> qep_store::StoreResult<()> {
         sqlx::query(
             "UPDATE jobs SET lease_until = $1, updated_at = $2 \
-             WHERE id = $3 AND lease_owner = $4 AND state = 'running'",
+             WHERE id = $3 AND lease_owner = $4 AND state = 'running' AND prefecture_id = $5",
         )
         .bind(lease_until)
         .bind(now)
         .bind(id)
         .bind(owner)
+        .bind(self.p())
         .execute(self.pool())
         .await
         .map_err(Self::map_err)?;
@@ -83,16 +87,17 @@ impl qep_store::JobStore for SqlStore {
         let sql = format!(
             "UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, \
              attempts = attempts + 1, updated_at = $3 \
-             WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND run_after <= $3 \
-               AND kind IN ({}) ORDER BY run_after, id LIMIT 1) \
+             WHERE id = (SELECT id FROM jobs WHERE prefecture_id = $4 AND state = 'queued' \
+               AND run_after <= $3 AND kind IN ({}) ORDER BY run_after, id LIMIT 1) \
              AND state = 'queued' RETURNING {}",
-            qep_store::sql::placeholders(4, kinds.len()),
+            qep_store::sql::placeholders(5, kinds.len()),
             qep_store::sql::JOB_COLUMNS
         );
         let mut q = sqlx::query_as::<_, qep_store::sql::JobRow>(&sql)
             .bind(owner)
             .bind(lease_until)
-            .bind(now);
+            .bind(now)
+            .bind(self.p());
         for k in kinds {
             q = q.bind(*k);
         }
@@ -122,7 +127,7 @@ impl qep_store::JobStore for SqlStore {
             "UPDATE jobs SET state = $1, run_after = COALESCE($2, run_after), \
              last_error = $3, detail = CASE WHEN $4 = '' THEN detail ELSE $4 END, \
              lease_owner = NULL, lease_until = NULL, updated_at = $5 \
-             WHERE id = $6 AND lease_owner = $7",
+             WHERE id = $6 AND lease_owner = $7 AND prefecture_id = $8",
         )
         .bind(state)
         .bind(run_after)
@@ -131,6 +136,7 @@ impl qep_store::JobStore for SqlStore {
         .bind(now)
         .bind(id)
         .bind(owner)
+        .bind(self.p())
         .execute(self.pool())
         .await
         .map_err(Self::map_err)?;
@@ -149,18 +155,20 @@ impl qep_store::JobStore for SqlStore {
             let kinds = if retry_kinds.is_empty() {
                 "''".to_owned()
             } else {
-                qep_store::sql::placeholders(4, retry_kinds.len())
+                qep_store::sql::placeholders(5, retry_kinds.len())
             };
             let sql = format!(
                 "UPDATE jobs SET state = $1, last_error = $2, lease_owner = NULL, \
                  lease_until = NULL, updated_at = $3 \
-                 WHERE state = 'running' AND lease_until < $3 AND kind {} IN ({kinds})",
+                 WHERE prefecture_id = $4 AND state = 'running' AND lease_until < $3 \
+                 AND kind {} IN ({kinds})",
                 if retry { "" } else { "NOT" }
             );
             let mut q = sqlx::query(&sql)
                 .bind(if retry { "queued" } else { "failed" })
                 .bind(reason)
-                .bind(now);
+                .bind(now)
+                .bind(self.p());
             for k in retry_kinds {
                 q = q.bind(*k);
             }
@@ -176,10 +184,11 @@ impl qep_store::JobStore for SqlStore {
 
     async fn list_jobs(&self, limit: u32) -> qep_store::StoreResult<Vec<qep_store::Job>> {
         let rows: Vec<qep_store::sql::JobRow> = sqlx::query_as(&format!(
-            "SELECT {} FROM jobs ORDER BY updated_at DESC, id DESC LIMIT $1",
+            "SELECT {} FROM jobs WHERE prefecture_id = $2 ORDER BY updated_at DESC, id DESC LIMIT $1",
             qep_store::sql::JOB_COLUMNS
         ))
         .bind(i64::from(limit))
+        .bind(self.p())
         .fetch_all(self.pool())
         .await
         .map_err(Self::map_err)?;
@@ -192,11 +201,13 @@ impl qep_store::JobStore for SqlStore {
         day: chrono::NaiveDate,
     ) -> qep_store::StoreResult<bool> {
         let r = sqlx::query(
-            "INSERT INTO job_runs (job, day, at) VALUES ($1, $2, $3) ON CONFLICT (job, day) DO NOTHING",
+            "INSERT INTO job_runs (job, day, at, prefecture_id) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (prefecture_id, job, day) DO NOTHING",
         )
         .bind(job)
         .bind(day)
         .bind(chrono::Utc::now())
+        .bind(self.p())
         .execute(self.pool())
         .await
         .map_err(Self::map_err)?;

@@ -6,7 +6,7 @@ use crate::{Db, SqlStore};
 impl qep_store::MailStore for SqlStore {
     async fn enqueue_mail(&self, mail: &qep_store::NewMail) -> qep_store::StoreResult<i64> {
         let mut tx = self.begin().await?;
-        let id = Self::enqueue_tx(&mut tx, mail, chrono::Utc::now()).await?;
+        let id = self.enqueue_tx(&mut tx, mail, chrono::Utc::now()).await?;
         Self::commit(tx).await?;
         Ok(id)
     }
@@ -18,11 +18,13 @@ impl qep_store::MailStore for SqlStore {
     ) -> qep_store::StoreResult<Vec<qep_store::Mail>> {
         let rows: Vec<qep_store::sql::MailRow> = sqlx::query_as(&format!(
             "SELECT {} FROM mail_outbox \
-             WHERE sent_at IS NULL AND next_attempt_at <= $1 ORDER BY id LIMIT $2",
+             WHERE prefecture_id = $3 AND sent_at IS NULL AND next_attempt_at <= $1 \
+             ORDER BY id LIMIT $2",
             qep_store::sql::MAIL_COLUMNS
         ))
         .bind(now)
         .bind(i64::from(limit))
+        .bind(self.p())
         .fetch_all(self.pool())
         .await
         .map_err(Self::map_err)?;
@@ -43,14 +45,15 @@ impl qep_store::MailStore for SqlStore {
         // meanwhile is skipped, so no message goes to two senders.
         let mut rows: Vec<qep_store::sql::MailRow> = sqlx::query_as(&format!(
             "UPDATE mail_outbox SET next_attempt_at = $1 \
-             WHERE id IN (SELECT id FROM mail_outbox WHERE sent_at IS NULL \
-               AND next_attempt_at <= $2 ORDER BY id LIMIT $3) \
+             WHERE id IN (SELECT id FROM mail_outbox WHERE prefecture_id = $4 \
+               AND sent_at IS NULL AND next_attempt_at <= $2 ORDER BY id LIMIT $3) \
              AND sent_at IS NULL AND next_attempt_at <= $2 RETURNING {}",
             qep_store::sql::MAIL_COLUMNS
         ))
         .bind(lease_until)
         .bind(now)
         .bind(i64::from(limit))
+        .bind(self.p())
         .fetch_all(self.pool())
         .await
         .map_err(Self::map_err)?;
@@ -70,11 +73,13 @@ impl qep_store::MailStore for SqlStore {
         let now = chrono::Utc::now();
         let mut tx = self.begin().await?;
         let claimed = sqlx::query(
-            "INSERT INTO job_runs (job, day, at) VALUES ($1, $2, $3) ON CONFLICT (job, day) DO NOTHING",
+            "INSERT INTO job_runs (job, day, at, prefecture_id) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (prefecture_id, job, day) DO NOTHING",
         )
         .bind(job)
         .bind(day)
         .bind(now)
+        .bind(self.p())
         .execute(&mut *tx)
         .await
         .map_err(Self::map_err)?;
@@ -82,7 +87,7 @@ impl qep_store::MailStore for SqlStore {
             return Ok(None);
         }
         for mail in mails {
-            Self::enqueue_tx(&mut tx, mail, now).await?;
+            self.enqueue_tx(&mut tx, mail, now).await?;
         }
         Self::commit(tx).await?;
         Ok(Some(mails.len()))
@@ -95,10 +100,11 @@ impl qep_store::MailStore for SqlStore {
     ) -> qep_store::StoreResult<()> {
         sqlx::query(
             "UPDATE mail_outbox SET sent_at = $1, attempts = attempts + 1, last_error = NULL \
-             WHERE id = $2 AND sent_at IS NULL",
+             WHERE id = $2 AND prefecture_id = $3 AND sent_at IS NULL",
         )
         .bind(at)
         .bind(id)
+        .bind(self.p())
         .execute(self.pool())
         .await
         .map_err(Self::map_err)?;
@@ -115,11 +121,12 @@ impl qep_store::MailStore for SqlStore {
         let next = retry_at.unwrap_or_else(qep_store::sql::given_up);
         sqlx::query(
             "UPDATE mail_outbox SET attempts = attempts + 1, last_error = $1, \
-             next_attempt_at = $2 WHERE id = $3",
+             next_attempt_at = $2 WHERE id = $3 AND prefecture_id = $4",
         )
         .bind(qep_store::sql::clip(error.to_owned()))
         .bind(next)
         .bind(id)
+        .bind(self.p())
         .execute(self.pool())
         .await
         .map_err(Self::map_err)?;
@@ -131,9 +138,10 @@ impl qep_store::MailStore for SqlStore {
         let (waiting, failed): (i64, i64) = sqlx::query_as(
             "SELECT COALESCE(SUM(CASE WHEN next_attempt_at < $1 THEN 1 ELSE 0 END), 0), \
              COALESCE(SUM(CASE WHEN next_attempt_at >= $1 THEN 1 ELSE 0 END), 0) \
-             FROM mail_outbox WHERE sent_at IS NULL",
+             FROM mail_outbox WHERE prefecture_id = $2 AND sent_at IS NULL",
         )
         .bind(far)
+        .bind(self.p())
         .fetch_one(self.pool())
         .await
         .map_err(Self::map_err)?;
@@ -147,14 +155,21 @@ impl qep_store::MailStore for SqlStore {
         &self,
         key: &str,
     ) -> qep_store::StoreResult<Option<qep_store::Template>> {
-        let row: Option<(String, String, String, chrono::DateTime<chrono::Utc>, String)> =
-            sqlx::query_as(
-                "SELECT key, subject, body, updated_at, updated_by FROM message_templates WHERE key = $1",
-            )
-            .bind(key)
-            .fetch_optional(self.pool())
-            .await
-            .map_err(Self::map_err)?;
+        let row: Option<(
+            String,
+            String,
+            String,
+            chrono::DateTime<chrono::Utc>,
+            String,
+        )> = sqlx::query_as(
+            "SELECT key, subject, body, updated_at, updated_by FROM message_templates \
+                 WHERE prefecture_id = $2 AND key = $1",
+        )
+        .bind(key)
+        .bind(self.p())
+        .fetch_optional(self.pool())
+        .await
+        .map_err(Self::map_err)?;
         Ok(row.map(
             |(key, subject, body, updated_at, updated_by)| qep_store::Template {
                 key,
@@ -175,8 +190,9 @@ impl qep_store::MailStore for SqlStore {
     ) -> qep_store::StoreResult<()> {
         let mut tx = self.begin().await?;
         sqlx::query(
-            "INSERT INTO message_templates (key, subject, body, updated_at, updated_by) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO UPDATE SET \
+            "INSERT INTO message_templates (key, subject, body, updated_at, updated_by, \
+             prefecture_id) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (prefecture_id, key) DO UPDATE SET \
              subject = excluded.subject, body = excluded.body, \
              updated_at = excluded.updated_at, updated_by = excluded.updated_by",
         )
@@ -185,10 +201,11 @@ impl qep_store::MailStore for SqlStore {
         .bind(body)
         .bind(chrono::Utc::now())
         .bind(&actor.label)
+        .bind(self.p())
         .execute(&mut *tx)
         .await
         .map_err(Self::map_err)?;
-        Self::audit_tx(
+        self.audit_tx(
             &mut tx,
             actor,
             "template.save",
@@ -202,14 +219,15 @@ impl qep_store::MailStore for SqlStore {
 
 impl SqlStore {
     pub(crate) async fn enqueue_tx(
+        &self,
         tx: &mut sqlx::Transaction<'_, Db>,
         mail: &qep_store::NewMail,
         now: chrono::DateTime<chrono::Utc>,
     ) -> qep_store::StoreResult<i64> {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO mail_outbox (to_address, subject, body, correspondence_id, \
-             created_at, next_attempt_at, sender, reply_to, automatic) \
-             VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8) RETURNING id",
+             created_at, next_attempt_at, sender, reply_to, automatic, prefecture_id) \
+             VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9) RETURNING id",
         )
         .bind(&mail.to)
         .bind(&mail.subject)
@@ -219,6 +237,7 @@ impl SqlStore {
         .bind(mail.sender.as_deref())
         .bind(mail.reply_to.as_deref())
         .bind(mail.automatic)
+        .bind(self.p())
         .fetch_one(&mut **tx)
         .await
         .map_err(Self::map_err)?;

@@ -69,3 +69,10 @@ impl SqlStore {
         Self::map_err(e)
     }
 }
+
+impl SqlStore {
+    /// The prefecture this store is scoped by, as bound in every statement.
+    pub(crate) fn p(&self) -> i64 {
+        self.prefecture.0
+    }
+}

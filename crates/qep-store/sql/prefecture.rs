@@ -8,18 +8,21 @@ impl qep_store::PrefectureStore for SqlStore {
         &self,
     ) -> qep_store::StoreResult<Option<qep_core::prefecture::PrefectureSettings>> {
         let row: Option<(String, String, String)> =
-            sqlx::query_as("SELECT name, department, referentiel FROM prefecture WHERE id = 1")
+            sqlx::query_as("SELECT name, department, referentiel FROM prefecture WHERE id = $1")
+                .bind(self.p())
                 .fetch_optional(self.pool())
                 .await
                 .map_err(Self::map_err)?;
         let Some((name, department, referentiel)) = row else {
             return Ok(None);
         };
-        let modules: Vec<(i32,)> =
-            sqlx::query_as("SELECT module FROM scope_modules ORDER BY module")
-                .fetch_all(self.pool())
-                .await
-                .map_err(Self::map_err)?;
+        let modules: Vec<(i32,)> = sqlx::query_as(
+            "SELECT module FROM scope_modules WHERE prefecture_id = $1 ORDER BY module",
+        )
+        .bind(self.p())
+        .fetch_all(self.pool())
+        .await
+        .map_err(Self::map_err)?;
         let modules: Vec<u8> = modules
             .into_iter()
             .filter_map(|(m,)| u8::try_from(m).ok())
@@ -35,7 +38,8 @@ impl qep_store::PrefectureStore for SqlStore {
         s: &qep_core::prefecture::PrefectureSettings,
     ) -> qep_store::StoreResult<()> {
         let mut tx = self.begin().await?;
-        let exists: Option<(i64,)> = sqlx::query_as("SELECT id FROM prefecture WHERE id = 1")
+        let exists: Option<(i64,)> = sqlx::query_as("SELECT id FROM prefecture WHERE id = $1")
+            .bind(self.p())
             .fetch_optional(&mut *tx)
             .await
             .map_err(Self::map_err)?;
@@ -44,8 +48,8 @@ impl qep_store::PrefectureStore for SqlStore {
                 qep_store::Conflict::AlreadyInitialised,
             ));
         }
-        Self::write_prefecture(&mut tx, s).await?;
-        Self::audit_tx(
+        self.write_prefecture(&mut tx, s).await?;
+        self.audit_tx(
             &mut tx,
             actor,
             "prefecture.init",
@@ -62,8 +66,8 @@ impl qep_store::PrefectureStore for SqlStore {
         s: &qep_core::prefecture::PrefectureSettings,
     ) -> qep_store::StoreResult<()> {
         let mut tx = self.begin().await?;
-        Self::write_prefecture(&mut tx, s).await?;
-        Self::audit_tx(
+        self.write_prefecture(&mut tx, s).await?;
+        self.audit_tx(
             &mut tx,
             actor,
             "prefecture.update",
@@ -75,11 +79,14 @@ impl qep_store::PrefectureStore for SqlStore {
     }
 
     async fn list_sites(&self) -> qep_store::StoreResult<Vec<qep_core::prefecture::Site>> {
-        let rows: Vec<(i64, String, String, String, Option<String>)> =
-            sqlx::query_as("SELECT id, name, kind, address, time_zone FROM sites ORDER BY id")
-                .fetch_all(self.pool())
-                .await
-                .map_err(Self::map_err)?;
+        let rows: Vec<(i64, String, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT id, name, kind, address, time_zone FROM sites WHERE prefecture_id = $1 \
+                 ORDER BY id",
+        )
+        .bind(self.p())
+        .fetch_all(self.pool())
+        .await
+        .map_err(Self::map_err)?;
         rows.into_iter().map(Self::site_from_row).collect()
     }
 
@@ -90,18 +97,19 @@ impl qep_store::PrefectureStore for SqlStore {
     ) -> qep_store::StoreResult<qep_core::prefecture::Site> {
         let mut tx = self.begin().await?;
         let row: (i64, String, String, String, Option<String>) = sqlx::query_as(
-            "INSERT INTO sites (name, kind, address, time_zone) VALUES ($1, $2, $3, $4) \
-             RETURNING id, name, kind, address, time_zone",
+            "INSERT INTO sites (name, kind, address, time_zone, prefecture_id) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id, name, kind, address, time_zone",
         )
         .bind(&site.name)
         .bind(site.kind.as_str())
         .bind(&site.address)
         .bind(site.time_zone.map(|z| z.name()))
+        .bind(self.p())
         .fetch_one(&mut *tx)
         .await
         .map_err(Self::map_err)?;
         let created = Self::site_from_row(row)?;
-        Self::audit_tx(
+        self.audit_tx(
             &mut tx,
             actor,
             "site.create",
@@ -122,18 +130,19 @@ impl qep_store::PrefectureStore for SqlStore {
         let mut tx = self.begin().await?;
         let row: Option<(i64, String, String, String, Option<String>)> = sqlx::query_as(
             "UPDATE sites SET name = $1, kind = $2, address = $3, time_zone = $4 \
-             WHERE id = $5 RETURNING id, name, kind, address, time_zone",
+             WHERE id = $5 AND prefecture_id = $6 RETURNING id, name, kind, address, time_zone",
         )
         .bind(&site.name)
         .bind(site.kind.as_str())
         .bind(&site.address)
         .bind(site.time_zone.map(|z| z.name()))
         .bind(id.0)
+        .bind(self.p())
         .fetch_optional(&mut *tx)
         .await
         .map_err(Self::map_err)?;
         let updated = Self::site_from_row(row.ok_or(qep_store::StoreError::NotFound("site"))?)?;
-        Self::audit_tx(
+        self.audit_tx(
             &mut tx,
             actor,
             "site.update",
@@ -151,31 +160,44 @@ impl qep_store::PrefectureStore for SqlStore {
         id: qep_core::ids::SiteId,
     ) -> qep_store::StoreResult<()> {
         let mut tx = self.begin().await?;
+        // Say what still refers to the site rather than which constraint failed.
+        for (table, conflict) in [
+            ("services", qep_store::Conflict::SiteHasServices),
+            ("correspondence", qep_store::Conflict::SiteHasItems),
+            ("log_entries", qep_store::Conflict::SiteHasLogEntries),
+            ("indicator_values", qep_store::Conflict::SiteHasValues),
+        ] {
+            let used: Option<(i32,)> = sqlx::query_as(&format!(
+                "SELECT 1 FROM {table} WHERE prefecture_id = $1 AND site_id = $2 LIMIT 1"
+            ))
+            .bind(self.p())
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(Self::map_err)?;
+            if used.is_some() {
+                return Err(qep_store::StoreError::Conflict(conflict));
+            }
+        }
         let name: Option<(String,)> =
-            sqlx::query_as("DELETE FROM sites WHERE id = $1 RETURNING name")
+            sqlx::query_as("DELETE FROM sites WHERE id = $1 AND prefecture_id = $2 RETURNING name")
                 .bind(id.0)
+                .bind(self.p())
                 .fetch_optional(&mut *tx)
                 .await
-                .map_err(|e| {
-                    Self::violation(
-                        e,
-                        qep_store::sql::OnViolation {
-                            foreign_key: qep_store::StoreError::Conflict(
-                                qep_store::Conflict::SiteHasServices,
-                            ),
-                            ..qep_store::sql::OnViolation::GENERIC
-                        },
-                    )
-                })?;
+                .map_err(|e| Self::violation(e, qep_store::sql::OnViolation::GENERIC))?;
         let (name,) = name.ok_or(qep_store::StoreError::NotFound("site"))?;
-        Self::audit_tx(&mut tx, actor, "site.delete", format!("site {id}"), name).await?;
+        self.audit_tx(&mut tx, actor, "site.delete", format!("site {id}"), name)
+            .await?;
         Self::commit(tx).await
     }
 
     async fn list_services(&self) -> qep_store::StoreResult<Vec<qep_core::prefecture::Service>> {
         let rows: Vec<(i64, String, String, i64, bool, Option<String>)> = sqlx::query_as(
-            "SELECT id, name, code, site_id, in_scope, email FROM services ORDER BY id",
+            "SELECT id, name, code, site_id, in_scope, email FROM services \
+             WHERE prefecture_id = $1 ORDER BY id",
         )
+        .bind(self.p())
         .fetch_all(self.pool())
         .await
         .map_err(Self::map_err)?;
@@ -189,14 +211,15 @@ impl qep_store::PrefectureStore for SqlStore {
     ) -> qep_store::StoreResult<qep_core::prefecture::Service> {
         let mut tx = self.begin().await?;
         let row: (i64, String, String, i64, bool, Option<String>) = sqlx::query_as(
-            "INSERT INTO services (name, code, site_id, in_scope, email) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING id, name, code, site_id, in_scope, email",
+            "INSERT INTO services (name, code, site_id, in_scope, email, prefecture_id) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, name, code, site_id, in_scope, email",
         )
         .bind(&s.name)
         .bind(&s.code)
         .bind(s.site_id.0)
         .bind(s.in_scope)
         .bind(s.email.as_deref())
+        .bind(self.p())
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| {
@@ -209,7 +232,7 @@ impl qep_store::PrefectureStore for SqlStore {
             )
         })?;
         let created = Self::service_from_row(row);
-        Self::audit_tx(
+        self.audit_tx(
             &mut tx,
             actor,
             "service.create",
@@ -230,7 +253,7 @@ impl qep_store::PrefectureStore for SqlStore {
         let mut tx = self.begin().await?;
         let row: Option<(i64, String, String, i64, bool, Option<String>)> = sqlx::query_as(
             "UPDATE services SET name = $1, code = $2, site_id = $3, in_scope = $4, email = $5 \
-             WHERE id = $6 RETURNING id, name, code, site_id, in_scope, email",
+             WHERE id = $6 AND prefecture_id = $7 RETURNING id, name, code, site_id, in_scope, email",
         )
         .bind(&s.name)
         .bind(&s.code)
@@ -238,6 +261,7 @@ impl qep_store::PrefectureStore for SqlStore {
         .bind(s.in_scope)
         .bind(s.email.as_deref())
         .bind(id.0)
+        .bind(self.p())
         .fetch_optional(&mut *tx)
         .await
         .map_err(|e| {
@@ -251,7 +275,7 @@ impl qep_store::PrefectureStore for SqlStore {
         })?;
         let updated =
             Self::service_from_row(row.ok_or(qep_store::StoreError::NotFound("service"))?);
-        Self::audit_tx(
+        self.audit_tx(
             &mut tx,
             actor,
             "service.update",
@@ -269,19 +293,29 @@ impl qep_store::PrefectureStore for SqlStore {
         id: qep_core::ids::ServiceId,
     ) -> qep_store::StoreResult<()> {
         let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM user_services WHERE service_id = $1")
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(Self::map_err)?;
-        let name: Option<(String,)> =
-            sqlx::query_as("DELETE FROM services WHERE id = $1 RETURNING name")
+        // Its items and log entries stay, without a service.
+        for sql in [
+            "DELETE FROM user_services WHERE prefecture_id = $1 AND service_id = $2",
+            "UPDATE correspondence SET service_id = NULL WHERE prefecture_id = $1 AND service_id = $2",
+            "UPDATE log_entries SET service_id = NULL WHERE prefecture_id = $1 AND service_id = $2",
+        ] {
+            sqlx::query(sql)
+                .bind(self.p())
                 .bind(id.0)
-                .fetch_optional(&mut *tx)
+                .execute(&mut *tx)
                 .await
-                .map_err(|e| Self::violation(e, qep_store::sql::OnViolation::GENERIC))?;
+                .map_err(Self::map_err)?;
+        }
+        let name: Option<(String,)> = sqlx::query_as(
+            "DELETE FROM services WHERE id = $1 AND prefecture_id = $2 RETURNING name",
+        )
+        .bind(id.0)
+        .bind(self.p())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|e| Self::violation(e, qep_store::sql::OnViolation::GENERIC))?;
         let (name,) = name.ok_or(qep_store::StoreError::NotFound("service"))?;
-        Self::audit_tx(
+        self.audit_tx(
             &mut tx,
             actor,
             "service.delete",
@@ -297,7 +331,7 @@ impl qep_store::PrefectureStore for SqlStore {
         site: qep_core::ids::SiteId,
     ) -> qep_store::StoreResult<qep_store::SiteCalendar> {
         let mut conn = self.pool().acquire().await.map_err(Self::map_err)?;
-        Self::site_calendar_in(&mut conn, site).await
+        self.site_calendar_in(&mut conn, site).await
     }
 
     async fn insert_closure(
@@ -309,7 +343,7 @@ impl qep_store::PrefectureStore for SqlStore {
         let mut tx = self.begin().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO site_closures (site_id, start_date, end_date, reason, recorded_on, \
-             removed_on) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+             removed_on, prefecture_id) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(site.0)
         .bind(c.start)
@@ -317,6 +351,7 @@ impl qep_store::PrefectureStore for SqlStore {
         .bind(&c.reason)
         .bind(c.recorded_on)
         .bind(c.removed_on)
+        .bind(self.p())
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| {
@@ -328,7 +363,7 @@ impl qep_store::PrefectureStore for SqlStore {
                 },
             )
         })?;
-        Self::audit_tx(
+        self.audit_tx(
             &mut tx,
             actor,
             "calendar.closure.add",
@@ -336,7 +371,8 @@ impl qep_store::PrefectureStore for SqlStore {
             format!("fermeture du {} au {} : {}", c.start, c.end, c.reason),
         )
         .await?;
-        Self::recompute_due_dates_tx(&mut tx, actor, site, c.recorded_on).await?;
+        self.recompute_due_dates_tx(&mut tx, actor, site, c.recorded_on)
+            .await?;
         Self::commit(tx).await?;
         Ok(id)
     }
@@ -370,8 +406,8 @@ impl qep_store::PrefectureStore for SqlStore {
         let mut tx = self.begin().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO site_holidays (site_id, mode, holiday, first_year, last_year, \
-             reason, recorded_on, removed_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             RETURNING id",
+             reason, recorded_on, removed_on, prefecture_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
         .bind(site.0)
         .bind(mode)
@@ -381,6 +417,7 @@ impl qep_store::PrefectureStore for SqlStore {
         .bind(&reason)
         .bind(recorded_on)
         .bind(removed_on)
+        .bind(self.p())
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| {
@@ -392,7 +429,7 @@ impl qep_store::PrefectureStore for SqlStore {
                 },
             )
         })?;
-        Self::audit_tx(
+        self.audit_tx(
             &mut tx,
             actor,
             if mode == "worked" {
@@ -404,7 +441,8 @@ impl qep_store::PrefectureStore for SqlStore {
             format!("{} {reason}", holiday.name()).trim().to_owned(),
         )
         .await?;
-        Self::recompute_due_dates_tx(&mut tx, actor, site, recorded_on).await?;
+        self.recompute_due_dates_tx(&mut tx, actor, site, recorded_on)
+            .await?;
         Self::commit(tx).await?;
         Ok(id)
     }
@@ -419,13 +457,15 @@ impl qep_store::PrefectureStore for SqlStore {
         let (sql, id, action) = match entry {
             qep_store::CalendarEntry::Closure(id) => (
                 "UPDATE site_closures SET removed_on = $1 \
-                 WHERE id = $2 AND site_id = $3 AND removed_on IS NULL RETURNING reason",
+                 WHERE id = $2 AND site_id = $3 AND prefecture_id = $4 AND removed_on IS NULL \
+                 RETURNING reason",
                 id,
                 "calendar.closure.withdraw",
             ),
             qep_store::CalendarEntry::Holiday(id) => (
                 "UPDATE site_holidays SET removed_on = $1 \
-                 WHERE id = $2 AND site_id = $3 AND removed_on IS NULL RETURNING holiday",
+                 WHERE id = $2 AND site_id = $3 AND prefecture_id = $4 AND removed_on IS NULL \
+                 RETURNING holiday",
                 id,
                 "calendar.holiday.withdraw",
             ),
@@ -435,11 +475,12 @@ impl qep_store::PrefectureStore for SqlStore {
             .bind(on)
             .bind(id)
             .bind(site.0)
+            .bind(self.p())
             .fetch_optional(&mut *tx)
             .await
             .map_err(Self::map_err)?;
         let (what,) = what.ok_or(qep_store::StoreError::NotFound("entrée du calendrier"))?;
-        Self::audit_tx(
+        self.audit_tx(
             &mut tx,
             actor,
             action,
@@ -447,28 +488,34 @@ impl qep_store::PrefectureStore for SqlStore {
             format!("{what} (retiré le {on})"),
         )
         .await?;
-        Self::recompute_due_dates_tx(&mut tx, actor, site, on).await?;
+        self.recompute_due_dates_tx(&mut tx, actor, site, on)
+            .await?;
         Self::commit(tx).await
     }
 }
 
 impl SqlStore {
     pub(crate) async fn site_calendar_in(
+        &self,
         conn: &mut <Db as sqlx::Database>::Connection,
         site: qep_core::ids::SiteId,
     ) -> qep_store::StoreResult<qep_store::SiteCalendar> {
-        let exists: Option<(i64,)> = sqlx::query_as("SELECT id FROM sites WHERE id = $1")
-            .bind(site.0)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(Self::map_err)?;
+        let exists: Option<(i64,)> =
+            sqlx::query_as("SELECT id FROM sites WHERE id = $1 AND prefecture_id = $2")
+                .bind(site.0)
+                .bind(self.p())
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(Self::map_err)?;
         exists.ok_or(qep_store::StoreError::NotFound("site"))?;
         type D = chrono::NaiveDate;
         let closures: Vec<(i64, D, D, String, D, Option<D>)> = sqlx::query_as(
             "SELECT id, start_date, end_date, reason, recorded_on, removed_on \
-             FROM site_closures WHERE site_id = $1 ORDER BY start_date, id",
+             FROM site_closures WHERE site_id = $1 AND prefecture_id = $2 \
+             ORDER BY start_date, id",
         )
         .bind(site.0)
+        .bind(self.p())
         .fetch_all(&mut *conn)
         .await
         .map_err(Self::map_err)?;
@@ -484,9 +531,10 @@ impl SqlStore {
         );
         let holidays: Vec<HolidayRow> = sqlx::query_as(
             "SELECT id, mode, holiday, first_year, last_year, reason, recorded_on, \
-                 removed_on FROM site_holidays WHERE site_id = $1 ORDER BY id",
+             removed_on FROM site_holidays WHERE site_id = $1 AND prefecture_id = $2 ORDER BY id",
         )
         .bind(site.0)
+        .bind(self.p())
         .fetch_all(&mut *conn)
         .await
         .map_err(Self::map_err)?;
@@ -572,12 +620,13 @@ impl SqlStore {
     }
 
     pub(crate) async fn write_prefecture(
+        &self,
         tx: &mut sqlx::Transaction<'_, Db>,
         s: &qep_core::prefecture::PrefectureSettings,
     ) -> qep_store::StoreResult<()> {
         sqlx::query(
             "INSERT INTO prefecture (id, name, department, referentiel, updated_at) \
-             VALUES (1, $1, $2, $3, $4) \
+             VALUES ($5, $1, $2, $3, $4) \
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
              department = excluded.department, referentiel = excluded.referentiel, \
              updated_at = excluded.updated_at",
@@ -586,16 +635,19 @@ impl SqlStore {
         .bind(s.department.code())
         .bind(&s.scope.referentiel)
         .bind(chrono::Utc::now())
+        .bind(self.p())
         .execute(&mut **tx)
         .await
         .map_err(Self::map_err)?;
-        sqlx::query("DELETE FROM scope_modules")
+        sqlx::query("DELETE FROM scope_modules WHERE prefecture_id = $1")
+            .bind(self.p())
             .execute(&mut **tx)
             .await
             .map_err(Self::map_err)?;
         for m in &s.scope.modules {
-            sqlx::query("INSERT INTO scope_modules (module) VALUES ($1)")
+            sqlx::query("INSERT INTO scope_modules (module, prefecture_id) VALUES ($1, $2)")
                 .bind(i32::from(*m))
+                .bind(self.p())
                 .execute(&mut **tx)
                 .await
                 .map_err(Self::map_err)?;

@@ -22,12 +22,15 @@ impl qep_store::RegisterStore for SqlStore {
                 .iter()
                 .map(|item| (*item, item.reference.as_deref().unwrap_or_default(), ""))
                 .collect();
-            ids.extend(Self::insert_items_tx(&mut tx, &rows, actor, now).await?);
+            ids.extend(self.insert_items_tx(&mut tx, &rows, actor, now).await?);
         }
         for item in to_number {
-            let reference = Self::next_reference(&mut tx, item.received_on.year()).await?;
-            if let Some(id) =
-                Self::insert_item_tx(&mut tx, item, &reference, "", actor, now).await?
+            let reference = self
+                .next_reference(&mut tx, item.received_on.year())
+                .await?;
+            if let Some(id) = self
+                .insert_item_tx(&mut tx, item, &reference, "", actor, now)
+                .await?
             {
                 ids.push(id);
             }
@@ -38,7 +41,7 @@ impl qep_store::RegisterStore for SqlStore {
         } else {
             format!("{} élément(s) ajouté(s) sur {}", ids.len(), items.len())
         };
-        Self::audit_tx(
+        self.audit_tx(
             &mut tx,
             actor,
             "correspondence.register",
@@ -54,8 +57,9 @@ impl qep_store::RegisterStore for SqlStore {
         &self,
         id: i64,
     ) -> qep_store::StoreResult<qep_store::Correspondence> {
-        let row = sqlx::query("SELECT * FROM correspondence WHERE id = $1")
+        let row = sqlx::query("SELECT * FROM correspondence WHERE id = $1 AND prefecture_id = $2")
             .bind(id)
+            .bind(self.p())
             .fetch_optional(self.pool())
             .await
             .map_err(Self::map_err)?
@@ -67,7 +71,9 @@ impl qep_store::RegisterStore for SqlStore {
         &self,
         q: &qep_store::CorrespondenceQuery,
     ) -> qep_store::StoreResult<Vec<qep_store::Correspondence>> {
-        let mut sql = sqlx::QueryBuilder::<Db>::new("SELECT * FROM correspondence WHERE 1 = 1");
+        let mut sql =
+            sqlx::QueryBuilder::<Db>::new("SELECT * FROM correspondence WHERE prefecture_id = ");
+        sql.push_bind(self.p());
         if let Some(services) = &q.services {
             if services.is_empty() {
                 return Ok(Vec::new());
@@ -113,17 +119,19 @@ impl qep_store::RegisterStore for SqlStore {
     ) -> qep_store::StoreResult<()> {
         let mut tx = self.begin().await?;
         let reference: Option<(String,)> = sqlx::query_as(
-            "UPDATE correspondence SET answered_on = $1, answer = $2 WHERE id = $3 RETURNING reference",
+            "UPDATE correspondence SET answered_on = $1, answer = $2 \
+             WHERE id = $3 AND prefecture_id = $4 RETURNING reference",
         )
         .bind(on)
         .bind(answer.as_str())
         .bind(id)
+        .bind(self.p())
         .fetch_optional(&mut *tx)
         .await
         .map_err(Self::map_err)?;
         let (reference,) =
             reference.ok_or(qep_store::StoreError::NotFound("élément du registre"))?;
-        Self::audit_tx(
+        self.audit_tx(
             &mut tx,
             actor,
             "correspondence.answer",
@@ -144,18 +152,20 @@ impl qep_store::RegisterStore for SqlStore {
     ) -> qep_store::StoreResult<()> {
         let mut tx = self.begin().await?;
         let reference: Option<(String,)> = sqlx::query_as(
-            "UPDATE correspondence SET answered_on = $1, answer = $2 WHERE id = $3 RETURNING reference",
+            "UPDATE correspondence SET answered_on = $1, answer = $2 \
+             WHERE id = $3 AND prefecture_id = $4 RETURNING reference",
         )
         .bind(on)
         .bind(answer.as_str())
         .bind(id)
+        .bind(self.p())
         .fetch_optional(&mut *tx)
         .await
         .map_err(Self::map_err)?;
         let (reference,) =
             reference.ok_or(qep_store::StoreError::NotFound("élément du registre"))?;
-        Self::enqueue_tx(&mut tx, mail, chrono::Utc::now()).await?;
-        Self::audit_tx(
+        self.enqueue_tx(&mut tx, mail, chrono::Utc::now()).await?;
+        self.audit_tx(
             &mut tx,
             actor,
             "correspondence.answer",
@@ -177,7 +187,8 @@ impl qep_store::RegisterStore for SqlStore {
         let mut tx = self.begin().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO attachments (correspondence_id, file_name, content_type, size, data, \
-             uploaded_at, uploaded_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+             uploaded_at, uploaded_by, prefecture_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             RETURNING id",
         )
         .bind(item)
         .bind(file_name)
@@ -186,6 +197,7 @@ impl qep_store::RegisterStore for SqlStore {
         .bind(data)
         .bind(chrono::Utc::now())
         .bind(&actor.label)
+        .bind(self.p())
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| {
@@ -197,7 +209,7 @@ impl qep_store::RegisterStore for SqlStore {
                 },
             )
         })?;
-        Self::audit_tx(
+        self.audit_tx(
             &mut tx,
             actor,
             "correspondence.attach",
@@ -223,9 +235,11 @@ impl qep_store::RegisterStore for SqlStore {
             String,
         )> = sqlx::query_as(
             "SELECT id, correspondence_id, file_name, content_type, size, uploaded_at, \
-                 uploaded_by FROM attachments WHERE correspondence_id = $1 ORDER BY id",
+             uploaded_by FROM attachments WHERE correspondence_id = $1 AND prefecture_id = $2 \
+             ORDER BY id",
         )
         .bind(item)
+        .bind(self.p())
         .fetch_all(self.pool())
         .await
         .map_err(Self::map_err)?;
@@ -258,9 +272,10 @@ impl qep_store::RegisterStore for SqlStore {
             Vec<u8>,
         )> = sqlx::query_as(
             "SELECT id, correspondence_id, file_name, content_type, size, uploaded_at, \
-                 uploaded_by, data FROM attachments WHERE id = $1",
+             uploaded_by, data FROM attachments WHERE id = $1 AND prefecture_id = $2",
         )
         .bind(id)
+        .bind(self.p())
         .fetch_optional(self.pool())
         .await
         .map_err(Self::map_err)?;
@@ -286,41 +301,47 @@ impl qep_store::RegisterStore for SqlStore {
         to: qep_core::ids::ServiceId,
     ) -> qep_store::StoreResult<()> {
         let mut tx = self.begin().await?;
-        let current: Option<(String, Option<i64>)> =
-            sqlx::query_as("SELECT reference, service_id FROM correspondence WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(Self::map_err)?;
+        let current: Option<(String, Option<i64>)> = sqlx::query_as(
+            "SELECT reference, service_id FROM correspondence WHERE id = $1 AND prefecture_id = $2",
+        )
+        .bind(id)
+        .bind(self.p())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(Self::map_err)?;
         let (reference, from) =
             current.ok_or(qep_store::StoreError::NotFound("élément du registre"))?;
-        sqlx::query("UPDATE correspondence SET service_id = $1 WHERE id = $2")
-            .bind(to.0)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| {
-                Self::violation(
-                    e,
-                    qep_store::sql::OnViolation {
-                        foreign_key: qep_store::StoreError::NotFound("service"),
-                        ..qep_store::sql::OnViolation::GENERIC
-                    },
-                )
-            })?;
+        sqlx::query(
+            "UPDATE correspondence SET service_id = $1 WHERE id = $2 AND prefecture_id = $3",
+        )
+        .bind(to.0)
+        .bind(id)
+        .bind(self.p())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| {
+            Self::violation(
+                e,
+                qep_store::sql::OnViolation {
+                    foreign_key: qep_store::StoreError::NotFound("service"),
+                    ..qep_store::sql::OnViolation::GENERIC
+                },
+            )
+        })?;
         sqlx::query(
             "INSERT INTO correspondence_transfers (correspondence_id, from_service_id, \
-             to_service_id, at, by_label) VALUES ($1, $2, $3, $4, $5)",
+             to_service_id, at, by_label, prefecture_id) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(id)
         .bind(from)
         .bind(to.0)
         .bind(chrono::Utc::now())
         .bind(&actor.label)
+        .bind(self.p())
         .execute(&mut *tx)
         .await
         .map_err(Self::map_err)?;
-        Self::audit_tx(
+        self.audit_tx(
             &mut tx,
             actor,
             "correspondence.transfer",
@@ -339,17 +360,19 @@ impl qep_store::RegisterStore for SqlStore {
     ) -> qep_store::StoreResult<()> {
         let mut tx = self.begin().await?;
         let reference: Option<(String,)> = sqlx::query_as(
-            "UPDATE correspondence SET in_scope = $1, out_of_scope = $2 WHERE id = $3 RETURNING reference",
+            "UPDATE correspondence SET in_scope = $1, out_of_scope = $2 \
+             WHERE id = $3 AND prefecture_id = $4 RETURNING reference",
         )
         .bind(out_of_scope.is_none())
         .bind(out_of_scope.map(|o| o.as_str()))
         .bind(id)
+        .bind(self.p())
         .fetch_optional(&mut *tx)
         .await
         .map_err(Self::map_err)?;
         let (reference,) =
             reference.ok_or(qep_store::StoreError::NotFound("élément du registre"))?;
-        Self::audit_tx(
+        self.audit_tx(
             &mut tx,
             actor,
             "correspondence.scope",
@@ -373,22 +396,26 @@ impl qep_store::RegisterStore for SqlStore {
         use chrono::Datelike as _;
         let now = chrono::Utc::now();
         let mut tx = self.begin().await?;
-        let reference = Self::next_reference(&mut tx, item.received_on.year()).await?;
-        let id = Self::insert_item_tx(&mut tx, item, &reference, body, actor, now)
+        let reference = self
+            .next_reference(&mut tx, item.received_on.year())
+            .await?;
+        let id = self
+            .insert_item_tx(&mut tx, item, &reference, body, actor, now)
             .await?
             .ok_or(qep_store::StoreError::Conflict(
                 qep_store::Conflict::Constraint,
             ))?;
-        let row = sqlx::query("SELECT * FROM correspondence WHERE id = $1")
+        let row = sqlx::query("SELECT * FROM correspondence WHERE id = $1 AND prefecture_id = $2")
             .bind(id)
+            .bind(self.p())
             .fetch_one(&mut *tx)
             .await
             .map_err(Self::map_err)?;
         let saved = Self::correspondence_from_row(&row)?;
         if let Some(mail) = ack(&saved) {
-            Self::enqueue_tx(&mut tx, &mail, now).await?;
+            self.enqueue_tx(&mut tx, &mail, now).await?;
         }
-        Self::audit_tx(
+        self.audit_tx(
             &mut tx,
             actor,
             "correspondence.register",
@@ -408,35 +435,40 @@ impl qep_store::RegisterStore for SqlStore {
         let mut tx = self.begin().await?;
         let sent_cutoff = cutoff.and_hms_opt(0, 0, 0).map(|d| d.and_utc());
         sqlx::query(
-            "DELETE FROM mail_outbox WHERE sent_at IS NOT NULL AND sent_at < $1 \
-             AND correspondence_id IN (SELECT id FROM correspondence \
-               WHERE COALESCE(answered_on, received_on) < $2)",
+            "DELETE FROM mail_outbox WHERE prefecture_id = $3 AND sent_at IS NOT NULL \
+             AND sent_at < $1 AND correspondence_id IN (SELECT id FROM correspondence \
+               WHERE prefecture_id = $3 AND COALESCE(answered_on, received_on) < $2)",
         )
         .bind(sent_cutoff)
         .bind(cutoff)
+        .bind(self.p())
         .execute(&mut *tx)
         .await
         .map_err(Self::map_err)?;
         sqlx::query(
-            "DELETE FROM attachments WHERE correspondence_id IN \
-             (SELECT id FROM correspondence WHERE COALESCE(answered_on, received_on) < $1)",
+            "DELETE FROM attachments WHERE prefecture_id = $2 AND correspondence_id IN \
+             (SELECT id FROM correspondence \
+               WHERE prefecture_id = $2 AND COALESCE(answered_on, received_on) < $1)",
         )
         .bind(cutoff)
+        .bind(self.p())
         .execute(&mut *tx)
         .await
         .map_err(Self::map_err)?;
         let r = sqlx::query(
             "UPDATE correspondence SET requester_name = '', requester_email = '', \
-             requester_address = '', body = '' WHERE COALESCE(answered_on, received_on) < $1 AND \
+             requester_address = '', body = '' \
+             WHERE prefecture_id = $2 AND COALESCE(answered_on, received_on) < $1 AND \
              (requester_name <> '' OR requester_email <> '' OR requester_address <> '' OR body <> '')",
         )
         .bind(cutoff)
+        .bind(self.p())
         .execute(&mut *tx)
         .await
         .map_err(Self::map_err)?;
         let n = r.rows_affected();
         if n > 0 {
-            Self::audit_tx(
+            self.audit_tx(
                 &mut tx,
                 actor,
                 "correspondence.anonymise",
@@ -452,10 +484,14 @@ impl qep_store::RegisterStore for SqlStore {
     async fn list_sampled_weeks(
         &self,
     ) -> qep_store::StoreResult<Vec<(chrono::NaiveDate, chrono::NaiveDate)>> {
-        sqlx::query_as("SELECT start_date, end_date FROM sampled_weeks ORDER BY start_date")
-            .fetch_all(self.pool())
-            .await
-            .map_err(Self::map_err)
+        sqlx::query_as(
+            "SELECT start_date, end_date FROM sampled_weeks WHERE prefecture_id = $1 \
+             ORDER BY start_date",
+        )
+        .bind(self.p())
+        .fetch_all(self.pool())
+        .await
+        .map_err(Self::map_err)
     }
 
     async fn add_sampled_week(
@@ -465,13 +501,16 @@ impl qep_store::RegisterStore for SqlStore {
         end: chrono::NaiveDate,
     ) -> qep_store::StoreResult<()> {
         let mut tx = self.begin().await?;
-        sqlx::query("INSERT INTO sampled_weeks (start_date, end_date) VALUES ($1, $2)")
-            .bind(start)
-            .bind(end)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| Self::violation(e, qep_store::sql::OnViolation::GENERIC))?;
-        Self::audit_tx(
+        sqlx::query(
+            "INSERT INTO sampled_weeks (start_date, end_date, prefecture_id) VALUES ($1, $2, $3)",
+        )
+        .bind(start)
+        .bind(end)
+        .bind(self.p())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| Self::violation(e, qep_store::sql::OnViolation::GENERIC))?;
+        self.audit_tx(
             &mut tx,
             actor,
             "sampling.add",
@@ -488,15 +527,17 @@ impl qep_store::RegisterStore for SqlStore {
         start: chrono::NaiveDate,
     ) -> qep_store::StoreResult<()> {
         let mut tx = self.begin().await?;
-        let r = sqlx::query("DELETE FROM sampled_weeks WHERE start_date = $1")
-            .bind(start)
-            .execute(&mut *tx)
-            .await
-            .map_err(Self::map_err)?;
+        let r =
+            sqlx::query("DELETE FROM sampled_weeks WHERE start_date = $1 AND prefecture_id = $2")
+                .bind(start)
+                .bind(self.p())
+                .execute(&mut *tx)
+                .await
+                .map_err(Self::map_err)?;
         if r.rows_affected() == 0 {
             return Err(qep_store::StoreError::NotFound("semaine échantillonnée"));
         }
-        Self::audit_tx(
+        self.audit_tx(
             &mut tx,
             actor,
             "sampling.remove",
@@ -517,8 +558,9 @@ impl qep_store::RegisterStore for SqlStore {
         let mut tx = self.begin().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO log_entries (register, site_id, service_id, started_on, first_on, \
-             second_on, category, minutes, label, flag, recorded_by, recorded_at, commitment) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+             second_on, category, minutes, label, flag, recorded_by, recorded_at, commitment, \
+             prefecture_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
         )
         .bind(e.register.as_str())
         .bind(site.0)
@@ -533,6 +575,7 @@ impl qep_store::RegisterStore for SqlStore {
         .bind(&actor.label)
         .bind(chrono::Utc::now())
         .bind(e.commitment.map(i32::from))
+        .bind(self.p())
         .fetch_one(&mut *tx)
         .await
         .map_err(|err| {
@@ -544,7 +587,7 @@ impl qep_store::RegisterStore for SqlStore {
                 },
             )
         })?;
-        Self::audit_tx(
+        self.audit_tx(
             &mut tx,
             actor,
             "log.add",
@@ -565,16 +608,18 @@ impl qep_store::RegisterStore for SqlStore {
     ) -> qep_store::StoreResult<()> {
         let mut tx = self.begin().await?;
         let register: Option<(String,)> = sqlx::query_as(
-            "UPDATE log_entries SET first_on = $1, second_on = $2 WHERE id = $3 RETURNING register",
+            "UPDATE log_entries SET first_on = $1, second_on = $2 \
+             WHERE id = $3 AND prefecture_id = $4 RETURNING register",
         )
         .bind(first_on)
         .bind(second_on)
         .bind(id)
+        .bind(self.p())
         .fetch_optional(&mut *tx)
         .await
         .map_err(Self::map_err)?;
         let (register,) = register.ok_or(qep_store::StoreError::NotFound("entrée du registre"))?;
-        Self::audit_tx(
+        self.audit_tx(
             &mut tx,
             actor,
             "log.update",
@@ -586,8 +631,9 @@ impl qep_store::RegisterStore for SqlStore {
     }
 
     async fn get_log_entry(&self, id: i64) -> qep_store::StoreResult<qep_store::StoredLogEntry> {
-        let row = sqlx::query("SELECT * FROM log_entries WHERE id = $1")
+        let row = sqlx::query("SELECT * FROM log_entries WHERE id = $1 AND prefecture_id = $2")
             .bind(id)
+            .bind(self.p())
             .fetch_optional(self.pool())
             .await
             .map_err(Self::map_err)?
@@ -604,22 +650,24 @@ impl qep_store::RegisterStore for SqlStore {
         let rows = match register {
             Some(r) => {
                 sqlx::query(
-                    "SELECT * FROM log_entries WHERE register = $1 AND started_on >= $2 \
-                 AND started_on <= $3 ORDER BY started_on DESC, id DESC",
+                    "SELECT * FROM log_entries WHERE prefecture_id = $4 AND register = $1 \
+                     AND started_on >= $2 AND started_on <= $3 ORDER BY started_on DESC, id DESC",
                 )
                 .bind(r.as_str())
                 .bind(from)
                 .bind(to)
+                .bind(self.p())
                 .fetch_all(self.pool())
                 .await
             }
             None => {
                 sqlx::query(
-                    "SELECT * FROM log_entries WHERE started_on >= $1 AND started_on <= $2 \
-                 ORDER BY started_on, id",
+                    "SELECT * FROM log_entries WHERE prefecture_id = $3 AND started_on >= $1 \
+                     AND started_on <= $2 ORDER BY started_on, id",
                 )
                 .bind(from)
                 .bind(to)
+                .bind(self.p())
                 .fetch_all(self.pool())
                 .await
             }
@@ -634,17 +682,25 @@ impl qep_store::RegisterStore for SqlStore {
         to: chrono::NaiveDate,
     ) -> qep_store::StoreResult<Vec<qep_store::RegisterRow>> {
         use qep_core::registers::correspondence as c;
-        let rows: Vec<(i64, String, String, chrono::NaiveDate, Option<chrono::NaiveDate>, i32)> =
-            sqlx::query_as(
-                "SELECT site_id, channel, kind, received_on, answered_on, deadline_days \
-                 FROM correspondence WHERE in_scope = $1 AND received_on >= $2 AND received_on <= $3",
-            )
-            .bind(true)
-            .bind(from)
-            .bind(to)
-            .fetch_all(self.pool())
-            .await
-            .map_err(Self::map_err)?;
+        let rows: Vec<(
+            i64,
+            String,
+            String,
+            chrono::NaiveDate,
+            Option<chrono::NaiveDate>,
+            i32,
+        )> = sqlx::query_as(
+            "SELECT site_id, channel, kind, received_on, answered_on, deadline_days \
+                 FROM correspondence WHERE prefecture_id = $4 AND in_scope = $1 \
+                 AND received_on >= $2 AND received_on <= $3",
+        )
+        .bind(true)
+        .bind(from)
+        .bind(to)
+        .bind(self.p())
+        .fetch_all(self.pool())
+        .await
+        .map_err(Self::map_err)?;
         rows.into_iter()
             .map(|(site, channel, kind, received_on, answered_on, days)| {
                 let corrupt =
@@ -739,6 +795,7 @@ impl SqlStore {
 
     /// Inserts one register item; `None` when its reference exists already.
     pub(crate) async fn insert_item_tx(
+        &self,
         tx: &mut sqlx::Transaction<'_, Db>,
         item: &qep_store::NewCorrespondence,
         reference: &str,
@@ -746,7 +803,9 @@ impl SqlStore {
         actor: &qep_store::Actor,
         now: chrono::DateTime<chrono::Utc>,
     ) -> qep_store::StoreResult<Option<i64>> {
-        let ids = Self::insert_items_tx(tx, &[(item, reference, body)], actor, now).await?;
+        let ids = self
+            .insert_items_tx(tx, &[(item, reference, body)], actor, now)
+            .await?;
         Ok(ids.first().copied())
     }
 
@@ -754,6 +813,7 @@ impl SqlStore {
     /// `INSERT`; returns the ids of those whose reference was new. The caller keeps
     /// a call under the bind-variable limit ([`crate::sql::ITEMS_PER_INSERT`]).
     pub(crate) async fn insert_items_tx(
+        &self,
         tx: &mut sqlx::Transaction<'_, Db>,
         rows: &[(&qep_store::NewCorrespondence, &str, &str)],
         actor: &qep_store::Actor,
@@ -763,7 +823,7 @@ impl SqlStore {
             "INSERT INTO correspondence (reference, channel, kind, site_id, service_id, \
              received_at, received_on, registered_at, deadline_days, due_on, \
              requester_name, requester_email, requester_address, subject, in_scope, \
-             out_of_scope, answered_on, answer, registered_by, body) ",
+             out_of_scope, answered_on, answer, registered_by, body, prefecture_id) ",
         );
         q.push_values(rows.iter(), |mut b, (item, reference, body)| {
             b.push_bind(*reference)
@@ -785,9 +845,10 @@ impl SqlStore {
                 .push_bind(item.answered_on)
                 .push_bind(item.answer.map(|a| a.as_str()))
                 .push_bind(actor.label.as_str())
-                .push_bind(*body);
+                .push_bind(*body)
+                .push_bind(self.p());
         });
-        q.push(" ON CONFLICT (reference) DO NOTHING RETURNING id");
+        q.push(" ON CONFLICT (prefecture_id, reference) DO NOTHING RETURNING id");
         let ids: Vec<(i64,)> = q.build_query_as().fetch_all(&mut **tx).await.map_err(|e| {
             Self::violation(
                 e,
@@ -801,15 +862,17 @@ impl SqlStore {
     }
 
     pub(crate) async fn next_reference(
+        &self,
         tx: &mut sqlx::Transaction<'_, Db>,
         year: i32,
     ) -> qep_store::StoreResult<String> {
         let (last,): (i64,) = sqlx::query_as(
-            "INSERT INTO reference_counters (year, last) VALUES ($1, 1) \
-             ON CONFLICT (year) DO UPDATE SET last = reference_counters.last + 1 \
+            "INSERT INTO reference_counters (prefecture_id, year, last) VALUES ($2, $1, 1) \
+             ON CONFLICT (prefecture_id, year) DO UPDATE SET last = reference_counters.last + 1 \
              RETURNING last",
         )
         .bind(year)
+        .bind(self.p())
         .fetch_one(&mut **tx)
         .await
         .map_err(Self::map_err)?;
@@ -820,25 +883,29 @@ impl SqlStore {
     /// items, computed again with the calendar as it now stands, in the change's
     /// transaction, so that stored and computed due dates never disagree. Audited.
     pub(crate) async fn recompute_due_dates_tx(
+        &self,
         tx: &mut sqlx::Transaction<'_, Db>,
         actor: &qep_store::Actor,
         site: qep_core::ids::SiteId,
         on: chrono::NaiveDate,
     ) -> qep_store::StoreResult<u64> {
-        let department: Option<(String,)> = sqlx::query_as("SELECT department FROM prefecture")
-            .fetch_optional(&mut **tx)
-            .await
-            .map_err(Self::map_err)?;
+        let department: Option<(String,)> =
+            sqlx::query_as("SELECT department FROM prefecture WHERE id = $1")
+                .bind(self.p())
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(Self::map_err)?;
         let territory = department
             .and_then(|(d,)| qep_core::calendar::Territory::from_department(&d).ok())
             .unwrap_or(qep_core::calendar::Territory::Metropole);
-        let settings = Self::site_calendar_in(tx, site).await?.settings().as_of(on);
+        let settings = self.site_calendar_in(tx, site).await?.settings().as_of(on);
         let calendar = qep_core::calendar::WorkingCalendar::new(territory, &settings);
         let open: Vec<(i64, chrono::NaiveDate, i32, chrono::NaiveDate)> = sqlx::query_as(
             "SELECT id, received_on, deadline_days, due_on FROM correspondence \
-             WHERE site_id = $1 AND answered_on IS NULL",
+             WHERE prefecture_id = $2 AND site_id = $1 AND answered_on IS NULL",
         )
         .bind(site.0)
+        .bind(self.p())
         .fetch_all(&mut **tx)
         .await
         .map_err(Self::map_err)?;
@@ -848,17 +915,20 @@ impl SqlStore {
                 continue;
             };
             if due != due_on {
-                sqlx::query("UPDATE correspondence SET due_on = $1 WHERE id = $2")
-                    .bind(due)
-                    .bind(id)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(Self::map_err)?;
+                sqlx::query(
+                    "UPDATE correspondence SET due_on = $1 WHERE id = $2 AND prefecture_id = $3",
+                )
+                .bind(due)
+                .bind(id)
+                .bind(self.p())
+                .execute(&mut **tx)
+                .await
+                .map_err(Self::map_err)?;
                 changed += 1;
             }
         }
         if changed > 0 {
-            Self::audit_tx(
+            self.audit_tx(
                 tx,
                 actor,
                 "correspondence.due_dates",

@@ -11,6 +11,10 @@ use qep_core::referentiel::DEFAULT_CODE;
 
 use crate::{Actor, Conflict, NewSession, NewUser, Store, StoreError, UserUpdate};
 
+/// Every row of a store's prefecture, as text (see [`two_prefectures_in_one_database`]).
+pub type Snapshot<S> =
+    for<'a> fn(&'a S) -> std::pin::Pin<Box<dyn Future<Output = Vec<String>> + 'a>>;
+
 type Scenario = for<'a> fn(&'a dyn Store) -> std::pin::Pin<Box<dyn Future<Output = ()> + 'a>>;
 
 /// (name, scenario) pairs, so a failure names its scenario.
@@ -66,6 +70,435 @@ where
         let store = fresh().await;
         scenario(&store).await;
     }
+}
+
+/// Every scenario twice in one database: first in one prefecture, then in another. Each
+/// scenario expects a fresh store (exact counts, first references, empty lists, ids it
+/// knows are free), so the second run passes only if it sees none of the first one's rows;
+/// and `snapshot` (every row of the first prefecture, as text) must not change during it.
+/// The scenarios call every store method (see the coverage test), so this proves for each
+/// of them that a prefecture neither reads nor changes another's data.
+pub async fn two_prefectures_in_one_database<S, F, Fut>(mut fresh: F, snapshot: Snapshot<S>)
+where
+    S: Store,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = (S, S)>,
+{
+    for (name, scenario) in SCENARIOS {
+        eprintln!("two prefectures, scenario: {name}");
+        let (first, second) = fresh().await;
+        scenario(&first).await;
+        let before = snapshot(&first).await;
+        assert!(
+            !before.is_empty() || *name == "backend_answers",
+            "{name}: the first prefecture holds rows"
+        );
+        scenario(&second).await;
+        assert_eq!(
+            snapshot(&first).await,
+            before,
+            "{name}: the second prefecture changed the first one's rows"
+        );
+    }
+    let (first, second) = fresh().await;
+    let theirs = fill_one_of_everything(&first).await;
+    let before = snapshot(&first).await;
+    reach_for_another_prefecture(&second, &theirs).await;
+    assert_eq!(
+        snapshot(&first).await,
+        before,
+        "ids of another prefecture changed its rows"
+    );
+}
+
+/// The ids a prefecture's rows got, for another prefecture to reach for.
+struct Theirs {
+    site: SiteId,
+    service: ServiceId,
+    user: UserId,
+    email: Email,
+    item: i64,
+    attachment: i64,
+    log_entry: i64,
+    closure: i64,
+    mail: i64,
+    job: i64,
+    token_hash: String,
+}
+
+async fn fill_one_of_everything(store: &dyn Store) -> Theirs {
+    use chrono::NaiveDate;
+    use qep_core::registers::log::{LogEntry, LogRegister};
+
+    use crate::{NewMail, NewSession};
+    let actor = Actor::cli();
+    let d = |m, day| NaiveDate::from_ymd_opt(2024, m, day).expect("date");
+    let site = a_site(store).await;
+    let service = store
+        .insert_service(
+            &actor,
+            &ServiceDraft::new("Accueil", "ACC", site, true).expect("s"),
+        )
+        .await
+        .expect("service")
+        .id;
+    let user = store
+        .insert_user(
+            &actor,
+            &NewUser {
+                email: email("agent@pref.example"),
+                display_name: "Agent".into(),
+                role: Role::Agent,
+                password_hash: "$argon2id$x".into(),
+                services: vec![service],
+            },
+        )
+        .await
+        .expect("user");
+    let token_hash = "token-of-the-first".to_owned();
+    store
+        .open_session(
+            user.id,
+            &NewSession {
+                token_hash: token_hash.clone(),
+                csrf_token: "csrf".into(),
+                created_at: Utc::now(),
+                expires_at: Utc::now() + Duration::days(1),
+            },
+        )
+        .await
+        .expect("session");
+    let item = store
+        .insert_correspondence(&actor, &[new_item(site, d(3, 4), "Premier")])
+        .await
+        .expect("item")[0];
+    let attachment = store
+        .insert_attachment(&actor, item, "a.pdf", "application/pdf", b"%PDF")
+        .await
+        .expect("attachment");
+    let entry = LogEntry {
+        register: LogRegister::OfficialsMeetings,
+        started_on: d(3, 5),
+        first_on: None,
+        second_on: None,
+        category: String::new(),
+        minutes: None,
+        label: "Maire".into(),
+        flag: None,
+        commitment: None,
+    };
+    let log_entry = store
+        .insert_log_entry(&actor, site, Some(service), &entry)
+        .await
+        .expect("log");
+    let closure = store
+        .insert_closure(
+            &actor,
+            site,
+            &qep_core::calendar::Closure::range(d(5, 10), d(5, 10), "pont", d(1, 2))
+                .expect("closure"),
+        )
+        .await
+        .expect("closure");
+    let mail = store
+        .enqueue_mail(&NewMail::automatic(
+            "u@example.org",
+            "Objet",
+            "Corps",
+            Some(item),
+        ))
+        .await
+        .expect("mail");
+    let job = store
+        .start_job(
+            "import",
+            "fichier.csv",
+            "web-1",
+            Utc::now(),
+            Utc::now() + Duration::minutes(5),
+        )
+        .await
+        .expect("job");
+    Theirs {
+        site,
+        service,
+        user: user.id,
+        email: user.email,
+        item,
+        attachment,
+        log_entry,
+        closure,
+        mail,
+        job,
+        token_hash,
+    }
+}
+
+/// Every method given another prefecture's ids finds nothing and changes nothing.
+async fn reach_for_another_prefecture(store: &dyn Store, theirs: &Theirs) {
+    use chrono::NaiveDate;
+    use qep_core::registers::correspondence::{AnswerType, OutOfScope};
+    use qep_core::registers::log::{LogEntry, LogRegister};
+
+    use crate::{CalendarEntry, JobOutcome, NewMail, NewSession, StoreResult};
+    let actor = Actor::cli();
+    let day = NaiveDate::from_ymd_opt(2024, 3, 6).expect("date");
+    let not_found = |r: StoreResult<()>, what: &str| {
+        assert!(
+            matches!(r, Err(StoreError::NotFound(_))),
+            "{what} on another prefecture's row: {r:?}"
+        );
+    };
+    let refused = |r: StoreResult<()>, what: &str| {
+        assert!(
+            r.is_err(),
+            "{what} referring to another prefecture's row was accepted"
+        );
+    };
+    // Reads find nothing.
+    not_found(store.get_user(theirs.user).await.map(|_| ()), "get_user");
+    assert!(
+        store
+            .find_credentials(&theirs.email)
+            .await
+            .expect("read")
+            .is_none()
+    );
+    assert!(
+        store
+            .find_session(&theirs.token_hash, Utc::now())
+            .await
+            .expect("read")
+            .is_none()
+    );
+    not_found(
+        store.get_correspondence(theirs.item).await.map(|_| ()),
+        "get_correspondence",
+    );
+    not_found(
+        store.get_attachment(theirs.attachment).await.map(|_| ()),
+        "get_attachment",
+    );
+    assert!(
+        store
+            .list_attachments(theirs.item)
+            .await
+            .expect("list")
+            .is_empty()
+    );
+    not_found(
+        store.get_log_entry(theirs.log_entry).await.map(|_| ()),
+        "get_log_entry",
+    );
+    not_found(
+        store.site_calendar(theirs.site).await.map(|_| ()),
+        "site_calendar",
+    );
+    // Changes to their rows find nothing to change.
+    let draft = SiteDraft::new("Autre", "prefecture", "").expect("site");
+    not_found(
+        store
+            .update_site(&actor, theirs.site, &draft)
+            .await
+            .map(|_| ()),
+        "update_site",
+    );
+    not_found(store.delete_site(&actor, theirs.site).await, "delete_site");
+    let service = ServiceDraft::new("Autre", "AUT", theirs.site, true).expect("s");
+    refused(
+        store
+            .update_service(&actor, theirs.service, &service)
+            .await
+            .map(|_| ()),
+        "update_service",
+    );
+    not_found(
+        store.delete_service(&actor, theirs.service).await,
+        "delete_service",
+    );
+    let update = UserUpdate {
+        display_name: "Autre".into(),
+        role: Role::Admin,
+        active: false,
+        services: vec![],
+    };
+    not_found(
+        store
+            .update_user(&actor, theirs.user, &update)
+            .await
+            .map(|_| ()),
+        "update_user",
+    );
+    not_found(
+        store.set_password(&actor, theirs.user, "x").await,
+        "set_password",
+    );
+    let session = NewSession {
+        token_hash: "stolen".into(),
+        csrf_token: "c".into(),
+        created_at: Utc::now(),
+        expires_at: Utc::now() + Duration::days(1),
+    };
+    refused(
+        store.open_session(theirs.user, &session).await,
+        "open_session",
+    );
+    store
+        .close_session(&theirs.token_hash)
+        .await
+        .expect("close");
+    not_found(
+        store
+            .answer_correspondence(&actor, theirs.item, day, AnswerType::Substantive)
+            .await,
+        "answer_correspondence",
+    );
+    let reply = NewMail::automatic("u@example.org", "R", "R", Some(theirs.item));
+    refused(
+        store
+            .answer_by_mail(&actor, theirs.item, day, AnswerType::Substantive, &reply)
+            .await,
+        "answer_by_mail",
+    );
+    refused(store.enqueue_mail(&reply).await.map(|_| ()), "enqueue_mail");
+    not_found(
+        store
+            .transfer_correspondence(&actor, theirs.item, theirs.service)
+            .await,
+        "transfer_correspondence",
+    );
+    not_found(
+        store
+            .set_correspondence_scope(&actor, theirs.item, Some(OutOfScope::Other))
+            .await,
+        "set_correspondence_scope",
+    );
+    refused(
+        store
+            .insert_attachment(&actor, theirs.item, "b.pdf", "application/pdf", b"%PDF")
+            .await
+            .map(|_| ()),
+        "insert_attachment",
+    );
+    not_found(
+        store
+            .update_log_dates(&actor, theirs.log_entry, Some(day), None)
+            .await,
+        "update_log_dates",
+    );
+    not_found(
+        store
+            .withdraw_calendar_entry(
+                &actor,
+                theirs.site,
+                CalendarEntry::Closure(theirs.closure),
+                day,
+            )
+            .await,
+        "withdraw_calendar_entry",
+    );
+    // New rows here cannot refer to their sites, services or items.
+    refused(
+        store.insert_service(&actor, &service).await.map(|_| ()),
+        "insert_service",
+    );
+    refused(
+        store
+            .insert_correspondence(&actor, &[new_item(theirs.site, day, "Ailleurs")])
+            .await
+            .map(|_| ()),
+        "insert_correspondence",
+    );
+    refused(
+        store
+            .insert_closure(
+                &actor,
+                theirs.site,
+                &qep_core::calendar::Closure::range(day, day, "x", day).expect("closure"),
+            )
+            .await
+            .map(|_| ()),
+        "insert_closure",
+    );
+    let entry = LogEntry {
+        register: LogRegister::OfficialsMeetings,
+        started_on: day,
+        first_on: None,
+        second_on: None,
+        category: String::new(),
+        minutes: None,
+        label: "x".into(),
+        flag: None,
+        commitment: None,
+    };
+    refused(
+        store
+            .insert_log_entry(&actor, theirs.site, None, &entry)
+            .await
+            .map(|_| ()),
+        "insert_log_entry",
+    );
+    let intruder = NewUser {
+        email: email("intrus@pref.example"),
+        display_name: "Intrus".into(),
+        role: Role::Agent,
+        password_hash: "$argon2id$y".into(),
+        services: vec![theirs.service],
+    };
+    refused(
+        store.insert_user(&actor, &intruder).await.map(|_| ()),
+        "insert_user with their service",
+    );
+    // Their outbox and jobs are not claimed, sent, renewed or finished from here.
+    let later = Utc::now() + Duration::days(1);
+    assert!(
+        store
+            .claim_mails(later, later, 100)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    store
+        .mark_mail_sent(theirs.mail, Utc::now())
+        .await
+        .expect("no-op");
+    store
+        .mark_mail_failed(theirs.mail, "x", Some(later))
+        .await
+        .expect("no-op");
+    store
+        .renew_job(theirs.job, "web-1", Utc::now(), later)
+        .await
+        .expect("no-op");
+    store
+        .finish_job(
+            theirs.job,
+            "web-1",
+            Utc::now(),
+            &JobOutcome::Done("x".into()),
+        )
+        .await
+        .expect("no-op");
+    assert_eq!(
+        store
+            .expire_jobs(later + Duration::days(1), &[], "x")
+            .await
+            .expect("expire"),
+        0
+    );
+    assert!(store.list_jobs(100).await.expect("jobs").is_empty());
+    // The same address can have an account in each prefecture.
+    let namesake = NewUser {
+        email: theirs.email.clone(),
+        display_name: "Homonyme".into(),
+        role: Role::Viewer,
+        password_hash: "$argon2id$z".into(),
+        services: vec![],
+    };
+    store
+        .insert_user(&actor, &namesake)
+        .await
+        .expect("an account of the same address in another prefecture");
 }
 
 fn email(s: &str) -> Email {

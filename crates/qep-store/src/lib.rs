@@ -51,6 +51,12 @@ pub enum Conflict {
     EmailTaken,
     #[error("ce site porte encore des services : déplacez-les ou supprimez-les d'abord")]
     SiteHasServices,
+    #[error("des éléments du registre ont été reçus sur ce site ; ils doivent le rester")]
+    SiteHasItems,
+    #[error("des entrées de registres de suivi concernent ce site ; elles doivent le rester")]
+    SiteHasLogEntries,
+    #[error("des valeurs d'indicateurs sont saisies pour ce site ; supprimez-les d'abord")]
+    SiteHasValues,
     #[error("la préfecture est déjà initialisée")]
     AlreadyInitialised,
     #[error("cet élément est référencé ailleurs ou en double")]

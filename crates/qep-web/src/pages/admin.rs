@@ -481,7 +481,12 @@ pub async fn site_delete(
             routes::ADMIN_SITES,
             "Le site est supprimé.",
         )),
-        Err(StoreError::Conflict(c @ Conflict::SiteHasServices)) => Ok(redirect_with_notice(
+        Err(StoreError::Conflict(
+            c @ (Conflict::SiteHasServices
+            | Conflict::SiteHasItems
+            | Conflict::SiteHasLogEntries
+            | Conflict::SiteHasValues),
+        )) => Ok(redirect_with_notice(
             &state,
             &routes::with_id(routes::ADMIN_SITE, id),
             &format!("Suppression impossible : {c}."),
