@@ -164,7 +164,7 @@ pub async fn run_scheduler(ctx: Ctx, config: JobsConfig) {
 
 /// A running import, recorded as a job with a lease renewed while it runs.
 pub struct RunningJob {
-    pub id: i64,
+    pub id: qep_core::ids::JobId,
     owner: String,
 }
 
@@ -185,7 +185,7 @@ pub async fn start(ctx: &Ctx, kind: &str, key: &str) -> StoreResult<RunningJob> 
 
 impl RunningJob {
     /// The handle of a job this process started (for a heartbeat task).
-    pub fn resume(id: i64) -> RunningJob {
+    pub fn resume(id: qep_core::ids::JobId) -> RunningJob {
         RunningJob { id, owner: owner() }
     }
 

@@ -339,7 +339,7 @@ pub async fn send_due(ctx: &Ctx, config: &MailConfig) -> StoreResult<usize> {
                 let retry = backoff(mail.attempts + 1)
                     .and_then(|d| chrono::Duration::from_std(d).ok())
                     .map(|d| ctx.now() + d);
-                tracing::warn!(mail = mail.id, error = %e, retry = ?retry, "mail not sent");
+                tracing::warn!(mail = mail.id.0, error = %e, retry = ?retry, "mail not sent");
                 store.mark_mail_failed(mail.id, &e, retry).await?;
             }
         }

@@ -34,7 +34,7 @@ impl qep_store::JobStore for SqlStore {
         owner: &str,
         now: chrono::DateTime<chrono::Utc>,
         lease_until: chrono::DateTime<chrono::Utc>,
-    ) -> qep_store::StoreResult<i64> {
+    ) -> qep_store::StoreResult<qep_core::ids::JobId> {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO jobs (kind, key, state, run_after, attempts, lease_owner, \
              lease_until, created_at, updated_at, prefecture_id) \
@@ -49,12 +49,12 @@ impl qep_store::JobStore for SqlStore {
         .fetch_one(self.pool())
         .await
         .map_err(|e| Self::violation(e, qep_store::sql::OnViolation::GENERIC))?;
-        Ok(id)
+        Ok(qep_core::ids::JobId(id))
     }
 
     async fn renew_job(
         &self,
-        id: i64,
+        id: qep_core::ids::JobId,
         owner: &str,
         now: chrono::DateTime<chrono::Utc>,
         lease_until: chrono::DateTime<chrono::Utc>,
@@ -65,7 +65,7 @@ impl qep_store::JobStore for SqlStore {
         )
         .bind(lease_until)
         .bind(now)
-        .bind(id)
+        .bind(id.0)
         .bind(owner)
         .bind(self.p())
         .execute(self.pool())
@@ -107,7 +107,7 @@ impl qep_store::JobStore for SqlStore {
 
     async fn finish_job(
         &self,
-        id: i64,
+        id: qep_core::ids::JobId,
         owner: &str,
         now: chrono::DateTime<chrono::Utc>,
         outcome: &qep_store::JobOutcome,
@@ -134,7 +134,7 @@ impl qep_store::JobStore for SqlStore {
         .bind(error.map(qep_store::sql::clip))
         .bind(qep_store::sql::clip(detail))
         .bind(now)
-        .bind(id)
+        .bind(id.0)
         .bind(owner)
         .bind(self.p())
         .execute(self.pool())

@@ -4,11 +4,14 @@ use crate::{Db, SqlStore};
 
 #[async_trait::async_trait]
 impl qep_store::MailStore for SqlStore {
-    async fn enqueue_mail(&self, mail: &qep_store::NewMail) -> qep_store::StoreResult<i64> {
+    async fn enqueue_mail(
+        &self,
+        mail: &qep_store::NewMail,
+    ) -> qep_store::StoreResult<qep_core::ids::MailId> {
         let mut tx = self.begin().await?;
         let id = self.enqueue_tx(&mut tx, mail, chrono::Utc::now()).await?;
         Self::commit(tx).await?;
-        Ok(id)
+        Ok(qep_core::ids::MailId(id))
     }
 
     async fn due_mails(
@@ -95,7 +98,7 @@ impl qep_store::MailStore for SqlStore {
 
     async fn mark_mail_sent(
         &self,
-        id: i64,
+        id: qep_core::ids::MailId,
         at: chrono::DateTime<chrono::Utc>,
     ) -> qep_store::StoreResult<()> {
         sqlx::query(
@@ -103,7 +106,7 @@ impl qep_store::MailStore for SqlStore {
              WHERE id = $2 AND prefecture_id = $3 AND sent_at IS NULL",
         )
         .bind(at)
-        .bind(id)
+        .bind(id.0)
         .bind(self.p())
         .execute(self.pool())
         .await
@@ -113,7 +116,7 @@ impl qep_store::MailStore for SqlStore {
 
     async fn mark_mail_failed(
         &self,
-        id: i64,
+        id: qep_core::ids::MailId,
         error: &str,
         retry_at: Option<chrono::DateTime<chrono::Utc>>,
     ) -> qep_store::StoreResult<()> {
@@ -125,7 +128,7 @@ impl qep_store::MailStore for SqlStore {
         )
         .bind(qep_store::sql::clip(error.to_owned()))
         .bind(next)
-        .bind(id)
+        .bind(id.0)
         .bind(self.p())
         .execute(self.pool())
         .await
@@ -232,7 +235,7 @@ impl SqlStore {
         .bind(&mail.to)
         .bind(&mail.subject)
         .bind(&mail.body)
-        .bind(mail.correspondence_id)
+        .bind(mail.correspondence_id.map(|i| i.0))
         .bind(now)
         .bind(mail.sender.as_deref())
         .bind(mail.reply_to.as_deref())

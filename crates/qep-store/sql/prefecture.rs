@@ -339,7 +339,7 @@ impl qep_store::PrefectureStore for SqlStore {
         actor: &qep_store::Actor,
         site: qep_core::ids::SiteId,
         c: &qep_core::calendar::Closure,
-    ) -> qep_store::StoreResult<i64> {
+    ) -> qep_store::StoreResult<qep_core::ids::CalendarEntryId> {
         let mut tx = self.begin().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO site_closures (site_id, start_date, end_date, reason, recorded_on, \
@@ -374,7 +374,7 @@ impl qep_store::PrefectureStore for SqlStore {
         self.recompute_due_dates_tx(&mut tx, actor, site, c.recorded_on)
             .await?;
         Self::commit(tx).await?;
-        Ok(id)
+        Ok(qep_core::ids::CalendarEntryId(id))
     }
 
     async fn insert_site_holiday(
@@ -382,7 +382,7 @@ impl qep_store::PrefectureStore for SqlStore {
         actor: &qep_store::Actor,
         site: qep_core::ids::SiteId,
         h: &qep_store::HolidaySetting,
-    ) -> qep_store::StoreResult<i64> {
+    ) -> qep_store::StoreResult<qep_core::ids::CalendarEntryId> {
         let (mode, holiday, first_year, last_year, reason, recorded_on, removed_on) = match h {
             qep_store::HolidaySetting::Worked(w) => (
                 "worked",
@@ -444,7 +444,7 @@ impl qep_store::PrefectureStore for SqlStore {
         self.recompute_due_dates_tx(&mut tx, actor, site, recorded_on)
             .await?;
         Self::commit(tx).await?;
-        Ok(id)
+        Ok(qep_core::ids::CalendarEntryId(id))
     }
 
     async fn withdraw_calendar_entry(
@@ -473,7 +473,7 @@ impl qep_store::PrefectureStore for SqlStore {
         let mut tx = self.begin().await?;
         let what: Option<(String,)> = sqlx::query_as(sql)
             .bind(on)
-            .bind(id)
+            .bind(id.0)
             .bind(site.0)
             .bind(self.p())
             .fetch_optional(&mut *tx)
@@ -543,7 +543,7 @@ impl SqlStore {
                 .into_iter()
                 .map(
                     |(id, start, end, reason, recorded_on, removed_on)| qep_store::Stored {
-                        id,
+                        id: qep_core::ids::CalendarEntryId(id),
                         item: qep_core::calendar::Closure {
                             start,
                             end,
@@ -562,7 +562,7 @@ impl SqlStore {
                 .map_err(|e| qep_store::StoreError::Corrupt(e.to_string()))?;
             if mode == "worked" {
                 calendar.worked_holidays.push(qep_store::Stored {
-                    id,
+                    id: qep_core::ids::CalendarEntryId(id),
                     item: qep_core::calendar::WorkedHoliday {
                         holiday,
                         first_year,
@@ -574,7 +574,7 @@ impl SqlStore {
                 });
             } else {
                 calendar.extra_holidays.push(qep_store::Stored {
-                    id,
+                    id: qep_core::ids::CalendarEntryId(id),
                     item: qep_core::calendar::ExtraHoliday {
                         holiday,
                         first_year,

@@ -8,7 +8,7 @@ impl qep_store::RegisterStore for SqlStore {
         &self,
         actor: &qep_store::Actor,
         items: &[qep_store::NewCorrespondence],
-    ) -> qep_store::StoreResult<Vec<i64>> {
+    ) -> qep_store::StoreResult<Vec<qep_core::ids::ItemId>> {
         use chrono::Datelike as _;
         let now = chrono::Utc::now();
         let mut tx = self.begin().await?;
@@ -50,15 +50,15 @@ impl qep_store::RegisterStore for SqlStore {
         )
         .await?;
         Self::commit(tx).await?;
-        Ok(ids)
+        Ok(ids.into_iter().map(qep_core::ids::ItemId).collect())
     }
 
     async fn get_correspondence(
         &self,
-        id: i64,
+        id: qep_core::ids::ItemId,
     ) -> qep_store::StoreResult<qep_store::Correspondence> {
         let row = sqlx::query("SELECT * FROM correspondence WHERE id = $1 AND prefecture_id = $2")
-            .bind(id)
+            .bind(id.0)
             .bind(self.p())
             .fetch_optional(self.pool())
             .await
@@ -113,7 +113,7 @@ impl qep_store::RegisterStore for SqlStore {
     async fn answer_correspondence(
         &self,
         actor: &qep_store::Actor,
-        id: i64,
+        id: qep_core::ids::ItemId,
         on: chrono::NaiveDate,
         answer: qep_core::registers::correspondence::AnswerType,
     ) -> qep_store::StoreResult<()> {
@@ -124,7 +124,7 @@ impl qep_store::RegisterStore for SqlStore {
         )
         .bind(on)
         .bind(answer.as_str())
-        .bind(id)
+        .bind(id.0)
         .bind(self.p())
         .fetch_optional(&mut *tx)
         .await
@@ -145,7 +145,7 @@ impl qep_store::RegisterStore for SqlStore {
     async fn answer_by_mail(
         &self,
         actor: &qep_store::Actor,
-        id: i64,
+        id: qep_core::ids::ItemId,
         on: chrono::NaiveDate,
         answer: qep_core::registers::correspondence::AnswerType,
         mail: &qep_store::NewMail,
@@ -157,7 +157,7 @@ impl qep_store::RegisterStore for SqlStore {
         )
         .bind(on)
         .bind(answer.as_str())
-        .bind(id)
+        .bind(id.0)
         .bind(self.p())
         .fetch_optional(&mut *tx)
         .await
@@ -179,18 +179,18 @@ impl qep_store::RegisterStore for SqlStore {
     async fn insert_attachment(
         &self,
         actor: &qep_store::Actor,
-        item: i64,
+        item: qep_core::ids::ItemId,
         file_name: &str,
         content_type: &str,
         data: &[u8],
-    ) -> qep_store::StoreResult<i64> {
+    ) -> qep_store::StoreResult<qep_core::ids::AttachmentId> {
         let mut tx = self.begin().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO attachments (correspondence_id, file_name, content_type, size, data, \
              uploaded_at, uploaded_by, prefecture_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
              RETURNING id",
         )
-        .bind(item)
+        .bind(item.0)
         .bind(file_name)
         .bind(content_type)
         .bind(i64::try_from(data.len()).unwrap_or(i64::MAX))
@@ -218,12 +218,12 @@ impl qep_store::RegisterStore for SqlStore {
         )
         .await?;
         Self::commit(tx).await?;
-        Ok(id)
+        Ok(qep_core::ids::AttachmentId(id))
     }
 
     async fn list_attachments(
         &self,
-        item: i64,
+        item: qep_core::ids::ItemId,
     ) -> qep_store::StoreResult<Vec<qep_store::Attachment>> {
         let rows: Vec<(
             i64,
@@ -238,7 +238,7 @@ impl qep_store::RegisterStore for SqlStore {
              uploaded_by FROM attachments WHERE correspondence_id = $1 AND prefecture_id = $2 \
              ORDER BY id",
         )
-        .bind(item)
+        .bind(item.0)
         .bind(self.p())
         .fetch_all(self.pool())
         .await
@@ -246,8 +246,8 @@ impl qep_store::RegisterStore for SqlStore {
         Ok(rows
             .into_iter()
             .map(|r| qep_store::Attachment {
-                id: r.0,
-                correspondence_id: r.1,
+                id: qep_core::ids::AttachmentId(r.0),
+                correspondence_id: qep_core::ids::ItemId(r.1),
                 file_name: r.2,
                 content_type: r.3,
                 size: u64::try_from(r.4).unwrap_or(0),
@@ -259,7 +259,7 @@ impl qep_store::RegisterStore for SqlStore {
 
     async fn get_attachment(
         &self,
-        id: i64,
+        id: qep_core::ids::AttachmentId,
     ) -> qep_store::StoreResult<(qep_store::Attachment, Vec<u8>)> {
         let row: Option<(
             i64,
@@ -274,7 +274,7 @@ impl qep_store::RegisterStore for SqlStore {
             "SELECT id, correspondence_id, file_name, content_type, size, uploaded_at, \
              uploaded_by, data FROM attachments WHERE id = $1 AND prefecture_id = $2",
         )
-        .bind(id)
+        .bind(id.0)
         .bind(self.p())
         .fetch_optional(self.pool())
         .await
@@ -282,8 +282,8 @@ impl qep_store::RegisterStore for SqlStore {
         let r = row.ok_or(qep_store::StoreError::NotFound("pièce jointe"))?;
         Ok((
             qep_store::Attachment {
-                id: r.0,
-                correspondence_id: r.1,
+                id: qep_core::ids::AttachmentId(r.0),
+                correspondence_id: qep_core::ids::ItemId(r.1),
                 file_name: r.2,
                 content_type: r.3,
                 size: u64::try_from(r.4).unwrap_or(0),
@@ -297,14 +297,14 @@ impl qep_store::RegisterStore for SqlStore {
     async fn transfer_correspondence(
         &self,
         actor: &qep_store::Actor,
-        id: i64,
+        id: qep_core::ids::ItemId,
         to: qep_core::ids::ServiceId,
     ) -> qep_store::StoreResult<()> {
         let mut tx = self.begin().await?;
         let current: Option<(String, Option<i64>)> = sqlx::query_as(
             "SELECT reference, service_id FROM correspondence WHERE id = $1 AND prefecture_id = $2",
         )
-        .bind(id)
+        .bind(id.0)
         .bind(self.p())
         .fetch_optional(&mut *tx)
         .await
@@ -315,7 +315,7 @@ impl qep_store::RegisterStore for SqlStore {
             "UPDATE correspondence SET service_id = $1 WHERE id = $2 AND prefecture_id = $3",
         )
         .bind(to.0)
-        .bind(id)
+        .bind(id.0)
         .bind(self.p())
         .execute(&mut *tx)
         .await
@@ -332,7 +332,7 @@ impl qep_store::RegisterStore for SqlStore {
             "INSERT INTO correspondence_transfers (correspondence_id, from_service_id, \
              to_service_id, at, by_label, prefecture_id) VALUES ($1, $2, $3, $4, $5, $6)",
         )
-        .bind(id)
+        .bind(id.0)
         .bind(from)
         .bind(to.0)
         .bind(chrono::Utc::now())
@@ -355,7 +355,7 @@ impl qep_store::RegisterStore for SqlStore {
     async fn set_correspondence_scope(
         &self,
         actor: &qep_store::Actor,
-        id: i64,
+        id: qep_core::ids::ItemId,
         out_of_scope: Option<qep_core::registers::correspondence::OutOfScope>,
     ) -> qep_store::StoreResult<()> {
         let mut tx = self.begin().await?;
@@ -365,7 +365,7 @@ impl qep_store::RegisterStore for SqlStore {
         )
         .bind(out_of_scope.is_none())
         .bind(out_of_scope.map(|o| o.as_str()))
-        .bind(id)
+        .bind(id.0)
         .bind(self.p())
         .fetch_optional(&mut *tx)
         .await
@@ -554,7 +554,7 @@ impl qep_store::RegisterStore for SqlStore {
         site: qep_core::ids::SiteId,
         service: Option<qep_core::ids::ServiceId>,
         e: &qep_core::registers::log::LogEntry,
-    ) -> qep_store::StoreResult<i64> {
+    ) -> qep_store::StoreResult<qep_core::ids::LogEntryId> {
         let mut tx = self.begin().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO log_entries (register, site_id, service_id, started_on, first_on, \
@@ -596,13 +596,13 @@ impl qep_store::RegisterStore for SqlStore {
         )
         .await?;
         Self::commit(tx).await?;
-        Ok(id)
+        Ok(qep_core::ids::LogEntryId(id))
     }
 
     async fn update_log_dates(
         &self,
         actor: &qep_store::Actor,
-        id: i64,
+        id: qep_core::ids::LogEntryId,
         first_on: Option<chrono::NaiveDate>,
         second_on: Option<chrono::NaiveDate>,
     ) -> qep_store::StoreResult<()> {
@@ -613,7 +613,7 @@ impl qep_store::RegisterStore for SqlStore {
         )
         .bind(first_on)
         .bind(second_on)
-        .bind(id)
+        .bind(id.0)
         .bind(self.p())
         .fetch_optional(&mut *tx)
         .await
@@ -630,9 +630,12 @@ impl qep_store::RegisterStore for SqlStore {
         Self::commit(tx).await
     }
 
-    async fn get_log_entry(&self, id: i64) -> qep_store::StoreResult<qep_store::StoredLogEntry> {
+    async fn get_log_entry(
+        &self,
+        id: qep_core::ids::LogEntryId,
+    ) -> qep_store::StoreResult<qep_store::StoredLogEntry> {
         let row = sqlx::query("SELECT * FROM log_entries WHERE id = $1 AND prefecture_id = $2")
-            .bind(id)
+            .bind(id.0)
             .bind(self.p())
             .fetch_optional(self.pool())
             .await
@@ -733,7 +736,7 @@ impl SqlStore {
         let service: Option<i64> = row.try_get("service_id").map_err(get_err)?;
         let deadline_days: i32 = row.try_get("deadline_days").map_err(get_err)?;
         Ok(qep_store::Correspondence {
-            id: row.try_get("id").map_err(get_err)?,
+            id: qep_core::ids::ItemId(row.try_get("id").map_err(get_err)?),
             reference: row.try_get("reference").map_err(get_err)?,
             channel: c::Channel::parse(&channel).map_err(corrupt)?,
             kind: c::Kind::parse(&kind).map_err(corrupt)?,
@@ -771,7 +774,7 @@ impl SqlStore {
         let minutes: Option<i32> = row.try_get("minutes").map_err(get_err)?;
         let service: Option<i64> = row.try_get("service_id").map_err(get_err)?;
         Ok(qep_store::StoredLogEntry {
-            id: row.try_get("id").map_err(get_err)?,
+            id: qep_core::ids::LogEntryId(row.try_get("id").map_err(get_err)?),
             site: qep_core::ids::SiteId(row.try_get("site_id").map_err(get_err)?),
             service: service.map(qep_core::ids::ServiceId),
             entry: qep_core::registers::log::LogEntry {

@@ -5,7 +5,9 @@ use std::future::Future;
 
 use chrono::{Duration, Utc};
 use qep_core::account::{Email, Role};
-use qep_core::ids::{ServiceId, SiteId, UserId};
+use qep_core::ids::{
+    AttachmentId, CalendarEntryId, ItemId, JobId, LogEntryId, MailId, ServiceId, SiteId, UserId,
+};
 use qep_core::prefecture::{PrefectureSettings, ServiceDraft, SiteDraft};
 use qep_core::referentiel::DEFAULT_CODE;
 
@@ -117,12 +119,12 @@ struct Theirs {
     service: ServiceId,
     user: UserId,
     email: Email,
-    item: i64,
-    attachment: i64,
-    log_entry: i64,
-    closure: i64,
-    mail: i64,
-    job: i64,
+    item: ItemId,
+    attachment: AttachmentId,
+    log_entry: LogEntryId,
+    closure: CalendarEntryId,
+    mail: MailId,
+    job: JobId,
     token_hash: String,
 }
 
@@ -1286,7 +1288,7 @@ pub async fn correspondence_register(store: &dyn Store) {
     );
     assert_eq!(
         store
-            .answer_correspondence(&actor, 424242, d(2024, 5, 6), AnswerType::Forwarded)
+            .answer_correspondence(&actor, ItemId(424242), d(2024, 5, 6), AnswerType::Forwarded)
             .await,
         Err(StoreError::NotFound("élément du registre"))
     );
@@ -1480,7 +1482,9 @@ pub async fn log_registers(store: &dyn Store) {
     assert_eq!(all.len(), 2);
     assert_eq!(all[1].entry, visit);
     assert_eq!(
-        store.update_log_dates(&actor, 4242, None, None).await,
+        store
+            .update_log_dates(&actor, LogEntryId(4242), None, None)
+            .await,
         Err(StoreError::NotFound("entrée du registre"))
     );
     let training = LogEntry {
@@ -1680,7 +1684,13 @@ pub async fn answers_attachments_and_retention(store: &dyn Store) {
     assert_eq!(queued[0].sender.as_deref(), Some("accueil@example.gouv.fr"));
     assert_eq!(
         store
-            .answer_by_mail(&actor, 424242, d(1, 10), AnswerType::Substantive, &reply)
+            .answer_by_mail(
+                &actor,
+                ItemId(424242),
+                d(1, 10),
+                AnswerType::Substantive,
+                &reply
+            )
             .await,
         Err(StoreError::NotFound("élément du registre"))
     );
@@ -1707,12 +1717,12 @@ pub async fn answers_attachments_and_retention(store: &dyn Store) {
     let (meta, bytes) = store.get_attachment(a).await.expect("get");
     assert_eq!((meta.correspondence_id, bytes), (old, pdf));
     assert!(matches!(
-        store.get_attachment(999_999).await,
+        store.get_attachment(AttachmentId(999_999)).await,
         Err(StoreError::NotFound(_))
     ));
     assert!(matches!(
         store
-            .insert_attachment(&actor, 999_999, "x.pdf", "application/pdf", b"x")
+            .insert_attachment(&actor, ItemId(999_999), "x.pdf", "application/pdf", b"x")
             .await,
         Err(StoreError::NotFound(_))
     ));

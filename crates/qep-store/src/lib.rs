@@ -16,7 +16,9 @@ use thiserror::Error;
 use chrono::NaiveDate;
 use qep_core::account::{Email, Role};
 use qep_core::calendar::{CalendarSettings, Closure, ExtraHoliday, WorkedHoliday};
-use qep_core::ids::{ServiceId, SiteId, UserId};
+use qep_core::ids::{
+    AttachmentId, CalendarEntryId, ItemId, JobId, LogEntryId, MailId, ServiceId, SiteId, UserId,
+};
 use qep_core::indicators::Comparator;
 use qep_core::indicators::imported::Fact;
 use qep_core::prefecture::{PrefectureSettings, Service, ServiceDraft, Site, SiteDraft};
@@ -166,7 +168,7 @@ pub struct AuditEntry {
 /// A stored item with its id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stored<T> {
-    pub id: i64,
+    pub id: CalendarEntryId,
     pub item: T,
 }
 
@@ -203,8 +205,8 @@ pub enum HolidaySetting {
 /// What to withdraw from a site's calendar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CalendarEntry {
-    Closure(i64),
-    Holiday(i64),
+    Closure(CalendarEntryId),
+    Holiday(CalendarEntryId),
 }
 
 /// Whether a value was typed in or came from a file.
@@ -325,7 +327,7 @@ pub struct NewCorrespondence {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Correspondence {
-    pub id: i64,
+    pub id: ItemId,
     pub reference: String,
     pub channel: Channel,
     pub kind: ItemKind,
@@ -354,7 +356,7 @@ pub struct NewMail {
     pub to: String,
     pub subject: String,
     pub body: String,
-    pub correspondence_id: Option<i64>,
+    pub correspondence_id: Option<ItemId>,
     /// The sender (`None`: the instance's `mail_from`).
     pub sender: Option<String>,
     pub reply_to: Option<String>,
@@ -368,7 +370,7 @@ impl NewMail {
         to: &str,
         subject: &str,
         body: &str,
-        correspondence_id: Option<i64>,
+        correspondence_id: Option<ItemId>,
     ) -> NewMail {
         NewMail {
             to: to.to_owned(),
@@ -385,7 +387,7 @@ impl NewMail {
 /// A message waiting in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mail {
-    pub id: i64,
+    pub id: MailId,
     pub to: String,
     pub subject: String,
     pub body: String,
@@ -394,7 +396,7 @@ pub struct Mail {
     pub sender: Option<String>,
     pub reply_to: Option<String>,
     pub automatic: bool,
-    pub correspondence_id: Option<i64>,
+    pub correspondence_id: Option<ItemId>,
 }
 
 /// What a durable job is doing.
@@ -441,7 +443,7 @@ impl JobState {
 /// A durable job: one (kind, key) exists once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Job {
-    pub id: i64,
+    pub id: JobId,
     /// `digest`, `retention`, `sessions`, `import`…
     pub kind: String,
     /// What makes it unique within its kind, e.g. the day of a daily job.
@@ -484,8 +486,8 @@ pub type AckBuilder = Box<dyn FnOnce(&Correspondence) -> Option<NewMail> + Send>
 /// A file attached to a register item (without its bytes).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Attachment {
-    pub id: i64,
-    pub correspondence_id: i64,
+    pub id: AttachmentId,
+    pub correspondence_id: ItemId,
     pub file_name: String,
     pub content_type: String,
     pub size: u64,
@@ -496,7 +498,7 @@ pub struct Attachment {
 /// A log register entry as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StoredLogEntry {
-    pub id: i64,
+    pub id: LogEntryId,
     pub site: SiteId,
     pub service: Option<ServiceId>,
     pub entry: LogEntry,
@@ -623,14 +625,19 @@ pub trait PrefectureStore: Send + Sync {
     /// The site's calendar settings; `NotFound("site")` for an unknown site.
     async fn site_calendar(&self, site: SiteId) -> StoreResult<SiteCalendar>;
 
-    async fn insert_closure(&self, actor: &Actor, site: SiteId, c: &Closure) -> StoreResult<i64>;
+    async fn insert_closure(
+        &self,
+        actor: &Actor,
+        site: SiteId,
+        c: &Closure,
+    ) -> StoreResult<CalendarEntryId>;
 
     async fn insert_site_holiday(
         &self,
         actor: &Actor,
         site: SiteId,
         h: &HolidaySetting,
-    ) -> StoreResult<i64>;
+    ) -> StoreResult<CalendarEntryId>;
 
     /// Marks an entry withdrawn on `on` (never deleted: earlier calendars still see it).
     async fn withdraw_calendar_entry(
@@ -698,9 +705,9 @@ pub trait RegisterStore: Send + Sync {
         &self,
         actor: &Actor,
         items: &[NewCorrespondence],
-    ) -> StoreResult<Vec<i64>>;
+    ) -> StoreResult<Vec<ItemId>>;
 
-    async fn get_correspondence(&self, id: i64) -> StoreResult<Correspondence>;
+    async fn get_correspondence(&self, id: ItemId) -> StoreResult<Correspondence>;
 
     async fn list_correspondence(
         &self,
@@ -710,7 +717,7 @@ pub trait RegisterStore: Send + Sync {
     async fn answer_correspondence(
         &self,
         actor: &Actor,
-        id: i64,
+        id: ItemId,
         on: NaiveDate,
         answer: AnswerType,
     ) -> StoreResult<()>;
@@ -719,7 +726,7 @@ pub trait RegisterStore: Send + Sync {
     async fn answer_by_mail(
         &self,
         actor: &Actor,
-        id: i64,
+        id: ItemId,
         on: NaiveDate,
         answer: AnswerType,
         mail: &NewMail,
@@ -728,28 +735,28 @@ pub trait RegisterStore: Send + Sync {
     async fn insert_attachment(
         &self,
         actor: &Actor,
-        item: i64,
+        item: ItemId,
         file_name: &str,
         content_type: &str,
         data: &[u8],
-    ) -> StoreResult<i64>;
+    ) -> StoreResult<AttachmentId>;
 
-    async fn list_attachments(&self, item: i64) -> StoreResult<Vec<Attachment>>;
+    async fn list_attachments(&self, item: ItemId) -> StoreResult<Vec<Attachment>>;
 
-    async fn get_attachment(&self, id: i64) -> StoreResult<(Attachment, Vec<u8>)>;
+    async fn get_attachment(&self, id: AttachmentId) -> StoreResult<(Attachment, Vec<u8>)>;
 
     /// Moves an item to another service; its due date does not change.
     async fn transfer_correspondence(
         &self,
         actor: &Actor,
-        id: i64,
+        id: ItemId,
         to: ServiceId,
     ) -> StoreResult<()>;
 
     async fn set_correspondence_scope(
         &self,
         actor: &Actor,
-        id: i64,
+        id: ItemId,
         out_of_scope: Option<OutOfScope>,
     ) -> StoreResult<()>;
 
@@ -788,18 +795,18 @@ pub trait RegisterStore: Send + Sync {
         site: SiteId,
         service: Option<ServiceId>,
         entry: &LogEntry,
-    ) -> StoreResult<i64>;
+    ) -> StoreResult<LogEntryId>;
 
     /// Records the later dates of an entry (a meeting fixed, then held; an update published).
     async fn update_log_dates(
         &self,
         actor: &Actor,
-        id: i64,
+        id: LogEntryId,
         first_on: Option<NaiveDate>,
         second_on: Option<NaiveDate>,
     ) -> StoreResult<()>;
 
-    async fn get_log_entry(&self, id: i64) -> StoreResult<StoredLogEntry>;
+    async fn get_log_entry(&self, id: LogEntryId) -> StoreResult<StoredLogEntry>;
 
     /// Entries started in [from, to]; every register when `register` is `None`.
     async fn list_log_entries(
@@ -851,17 +858,17 @@ pub trait ImportStore: Send + Sync {
 /// The outbox and the message templates.
 #[async_trait]
 pub trait MailStore: Send + Sync {
-    async fn enqueue_mail(&self, mail: &NewMail) -> StoreResult<i64>;
+    async fn enqueue_mail(&self, mail: &NewMail) -> StoreResult<MailId>;
 
     /// Messages due for a (re)try at `now`, oldest first.
     async fn due_mails(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Mail>>;
 
-    async fn mark_mail_sent(&self, id: i64, at: DateTime<Utc>) -> StoreResult<()>;
+    async fn mark_mail_sent(&self, id: MailId, at: DateTime<Utc>) -> StoreResult<()>;
 
     /// Records a failed attempt; `retry_at: None` gives up on the message.
     async fn mark_mail_failed(
         &self,
-        id: i64,
+        id: MailId,
         error: &str,
         retry_at: Option<DateTime<Utc>>,
     ) -> StoreResult<()>;
@@ -918,12 +925,12 @@ pub trait JobStore: Send + Sync {
         owner: &str,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
-    ) -> StoreResult<i64>;
+    ) -> StoreResult<JobId>;
 
     /// Extends the lease `owner` holds on running job `id` (a long import's heartbeat).
     async fn renew_job(
         &self,
-        id: i64,
+        id: JobId,
         owner: &str,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
@@ -941,7 +948,7 @@ pub trait JobStore: Send + Sync {
     /// Ends a run of job `id` held by `owner`.
     async fn finish_job(
         &self,
-        id: i64,
+        id: JobId,
         owner: &str,
         now: DateTime<Utc>,
         outcome: &JobOutcome,

@@ -145,7 +145,7 @@ pub type MailRow = (
 
 pub fn mail_from_row(r: MailRow) -> crate::Mail {
     crate::Mail {
-        id: r.0,
+        id: qep_core::ids::MailId(r.0),
         to: r.1,
         subject: r.2,
         body: r.3,
@@ -154,7 +154,7 @@ pub fn mail_from_row(r: MailRow) -> crate::Mail {
         sender: r.6,
         reply_to: r.7,
         automatic: r.8,
-        correspondence_id: r.9,
+        correspondence_id: r.9.map(qep_core::ids::ItemId),
     }
 }
 
@@ -178,7 +178,7 @@ pub type JobRow = (
 
 pub fn job_from_row(r: JobRow) -> crate::StoreResult<crate::Job> {
     Ok(crate::Job {
-        id: r.0,
+        id: qep_core::ids::JobId(r.0),
         kind: r.1,
         key: r.2,
         state: crate::JobState::parse(&r.3)

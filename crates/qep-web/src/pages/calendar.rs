@@ -10,7 +10,7 @@ use qep_core::calendar::{
     CalendarSettings, Closure, DEFAULT_SPAN_END, DEFAULT_SPAN_START, ExtraHoliday, HolidayKind,
     Territory, WorkedHoliday,
 };
-use qep_core::ids::SiteId;
+use qep_core::ids::{CalendarEntryId, SiteId};
 use qep_core::prefecture::Site;
 use qep_store::{CalendarEntry, HolidaySetting};
 use serde::Deserialize;
@@ -147,7 +147,7 @@ async fn render(
         .iter()
         .map(|c| {
             context! {
-                id => c.id,
+                id => c.id.0,
                 start => french_date(c.item.start),
                 end => french_date(c.item.end),
                 single => c.item.start == c.item.end,
@@ -168,7 +168,7 @@ async fn render(
         .iter()
         .map(|w| {
             context! {
-                id => w.id,
+                id => w.id.0,
                 name => w.item.holiday.name(),
                 mode => "Jour férié travaillé",
                 years => years(w.item.first_year, w.item.last_year),
@@ -180,7 +180,7 @@ async fn render(
         .collect();
     holiday_settings.extend(stored.extra_holidays.iter().map(|x| {
         context! {
-            id => x.id,
+            id => x.id.0,
             name => x.item.holiday.name(),
             mode => "Jour férié local chômé",
             years => years(x.item.first_year, x.item.last_year),
@@ -400,8 +400,8 @@ pub async fn withdraw(
     let id = parse_id(&id)?;
     let entry_id = parse_id(data.get("entry"))?;
     let entry = match data.get("kind") {
-        "closure" => CalendarEntry::Closure(entry_id),
-        "holiday" => CalendarEntry::Holiday(entry_id),
+        "closure" => CalendarEntry::Closure(CalendarEntryId(entry_id)),
+        "holiday" => CalendarEntry::Holiday(CalendarEntryId(entry_id)),
         _ => return Err(WebError::BadRequest("type d'entrée inconnu".into())),
     };
     let actor = admin.0.actor();

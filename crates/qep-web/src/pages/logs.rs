@@ -9,7 +9,7 @@ use axum::response::Response;
 use chrono::{Datelike, NaiveDate};
 use minijinja::{Value, context};
 use qep_core::account::Role;
-use qep_core::ids::{ServiceId, SiteId};
+use qep_core::ids::{LogEntryId, ServiceId, SiteId};
 use qep_core::registers::log::{LogEntry, LogRegister, check_dates};
 use qep_store::SessionUser;
 use serde::{Deserialize, Serialize};
@@ -124,7 +124,7 @@ async fn render(
         .iter()
         .map(|e| {
             context! {
-                id => e.id,
+                id => e.id.0,
                 action => format!("{}/{}", routes::with_register(routes::LOG_REGISTER, register.slug()), e.id),
                 site => sites.iter().find(|s| s.id == e.site).map(|s| s.name.clone()),
                 started_on => date_text(Some(e.entry.started_on)),
@@ -420,7 +420,10 @@ pub async fn update(
 ) -> Result<Response, WebError> {
     require_access(&session)?;
     let register = register_of(&slug)?;
-    let stored = state.store.get_log_entry(parse_id(&id)?).await?;
+    let stored = state
+        .store
+        .get_log_entry(LogEntryId(parse_id(&id)?))
+        .await?;
     if stored.entry.register != register {
         return Err(WebError::NotFound);
     }

@@ -12,7 +12,7 @@ use chrono::{NaiveDate, NaiveTime};
 use minijinja::{Value, context};
 use qep_app::registers::Arrival;
 use qep_core::calendar::WorkingCalendar;
-use qep_core::ids::{ServiceId, SiteId};
+use qep_core::ids::{AttachmentId, ItemId, ServiceId, SiteId};
 use qep_core::prefecture::Service;
 use qep_core::registers::correspondence::{AnswerType, Channel, Kind, OutOfScope};
 use qep_core::registers::deadline::{self, ItemState};
@@ -459,7 +459,10 @@ async fn item_for(
     id: &str,
 ) -> Result<Correspondence, WebError> {
     require_register_access(session)?;
-    let item = state.store.get_correspondence(parse_id(id)?).await?;
+    let item = state
+        .store
+        .get_correspondence(ItemId(parse_id(id)?))
+        .await?;
     if !may_act_on(session, &item) {
         return Err(WebError::Forbidden);
     }
@@ -959,7 +962,10 @@ pub async fn download(
     use axum::response::IntoResponse as _;
 
     let item = item_for(&state, &session, &id).await?;
-    let (meta, data) = state.store.get_attachment(parse_id(&attachment)?).await?;
+    let (meta, data) = state
+        .store
+        .get_attachment(AttachmentId(parse_id(&attachment)?))
+        .await?;
     if meta.correspondence_id != item.id {
         return Err(WebError::NotFound);
     }

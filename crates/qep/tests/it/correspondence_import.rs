@@ -250,7 +250,7 @@ fn comparable(items: &[Correspondence]) -> Vec<Correspondence> {
     items
         .iter()
         .map(|c| Correspondence {
-            id: 0,
+            id: qep_core::ids::ItemId(0),
             registered_at: chrono::DateTime::UNIX_EPOCH,
             // Requesters' personal data are not exported.
             requester_name: String::new(),

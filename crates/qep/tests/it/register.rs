@@ -146,7 +146,7 @@ async fn agents_run_a_month_of_mail_and_the_dashboard_computes_from_it() {
     );
     let moved = app
         .store
-        .get_correspondence(third_id.parse().expect("id"))
+        .get_correspondence(qep_core::ids::ItemId(third_id.parse().expect("id")))
         .await
         .expect("item");
     assert_eq!(moved.due_on.to_string(), "2024-05-28");
@@ -546,7 +546,11 @@ async fn fast_paper_entry_keeps_its_settings_and_letters_get_their_acknowledgeme
     );
     assert!(next.body.contains("2024-000001"));
     // Paper: 10 working days from Fri 3 May 2024 (8, 9 and 20 May are holidays) → Wed 22 May.
-    let item = app.store.get_correspondence(1).await.expect("item");
+    let item = app
+        .store
+        .get_correspondence(qep_core::ids::ItemId(1))
+        .await
+        .expect("item");
     assert_eq!(
         (item.channel.as_str(), item.due_on.to_string()),
         ("letter", "2024-05-22".to_owned())
