@@ -34,15 +34,14 @@ impl qep_store::AccountStore for SqlStore {
         })?;
         let id = qep_core::ids::UserId(id);
         self.replace_user_services(&mut tx, id, &u.services).await?;
-        self.audit_tx(
-            &mut tx,
+        self.commit_audited(
+            tx,
             actor,
             "user.create",
             format!("compte {}", u.email),
             format!("rôle {}, services {:?}", u.role.as_str(), u.services),
         )
         .await?;
-        Self::commit(tx).await?;
         self.get_user(id).await
     }
 
@@ -75,8 +74,8 @@ impl qep_store::AccountStore for SqlStore {
                 .await
                 .map_err(Self::map_err)?;
         }
-        self.audit_tx(
-            &mut tx,
+        self.commit_audited(
+            tx,
             actor,
             "user.update",
             format!("compte {email}"),
@@ -89,7 +88,6 @@ impl qep_store::AccountStore for SqlStore {
             ),
         )
         .await?;
-        Self::commit(tx).await?;
         self.get_user(id).await
     }
 
@@ -118,15 +116,14 @@ impl qep_store::AccountStore for SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(Self::map_err)?;
-        self.audit_tx(
-            &mut tx,
+        self.commit_audited(
+            tx,
             actor,
             "user.password",
             format!("compte {email}"),
             "mot de passe changé".into(),
         )
-        .await?;
-        Self::commit(tx).await
+        .await
     }
 
     async fn get_user(&self, id: qep_core::ids::UserId) -> qep_store::StoreResult<qep_store::User> {
@@ -223,9 +220,8 @@ impl qep_store::AccountStore for SqlStore {
             user_id: Some(user),
             label: email,
         };
-        self.audit_tx(&mut tx, &actor, "login", "session".into(), String::new())
-            .await?;
-        Self::commit(tx).await
+        self.commit_audited(tx, &actor, "login", "session".into(), String::new())
+            .await
     }
 
     async fn find_session(

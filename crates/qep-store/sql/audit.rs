@@ -43,6 +43,23 @@ impl qep_store::AuditStore for SqlStore {
 }
 
 impl SqlStore {
+    /// Ends a write: its audit entry, then the commit. The one way most operations finish,
+    /// so that no change is committed without saying who made it.
+    pub(crate) async fn commit_audited(
+        &self,
+        mut tx: sqlx::Transaction<'static, Db>,
+        actor: &qep_store::Actor,
+        action: &str,
+        target: String,
+        detail: String,
+    ) -> qep_store::StoreResult<()> {
+        self.audit_tx(&mut tx, actor, action, target, detail)
+            .await?;
+        Self::commit(tx).await
+    }
+
+    /// Writes the audit entry of a change made in `tx` (operations that audit
+    /// conditionally, or more than once, call this and commit themselves).
     pub(crate) async fn audit_tx(
         &self,
         tx: &mut sqlx::Transaction<'_, Db>,

@@ -42,14 +42,13 @@ impl qep_store::DocumentStore for SqlStore {
             .await
             .map_err(|e| Self::violation(e, qep_store::sql::OnViolation::GENERIC))?;
         }
-        self.audit_tx(
-            &mut tx,
+        self.commit_audited(
+            tx,
             actor,
             "report.texts",
             format!("bilan {year}"),
             format!("{} texte(s)", texts.len()),
         )
-        .await?;
-        Self::commit(tx).await
+        .await
     }
 }

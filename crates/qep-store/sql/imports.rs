@@ -39,8 +39,8 @@ impl qep_store::ImportStore for SqlStore {
             .await
             .map_err(Self::map_err)?;
         }
-        self.audit_tx(
-            &mut tx,
+        self.commit_audited(
+            tx,
             actor,
             "import.file",
             format!("import {}", file.kind),
@@ -51,7 +51,6 @@ impl qep_store::ImportStore for SqlStore {
             ),
         )
         .await?;
-        Self::commit(tx).await?;
         Ok(qep_store::SaveOutcome::Saved { rows: facts.len() })
     }
 
@@ -177,15 +176,14 @@ impl qep_store::ImportStore for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(Self::map_err)?;
-        self.audit_tx(
-            &mut tx,
+        self.commit_audited(
+            tx,
             actor,
             "mapping.save",
             format!("modèle {name}"),
             format!("source {source}"),
         )
-        .await?;
-        Self::commit(tx).await
+        .await
     }
 
     async fn delete_mapping(
@@ -203,15 +201,14 @@ impl qep_store::ImportStore for SqlStore {
         if r.rows_affected() == 0 {
             return Err(qep_store::StoreError::NotFound("modèle de correspondance"));
         }
-        self.audit_tx(
-            &mut tx,
+        self.commit_audited(
+            tx,
             actor,
             "mapping.delete",
             format!("modèle {name}"),
             String::new(),
         )
-        .await?;
-        Self::commit(tx).await
+        .await
     }
 }
 

@@ -63,15 +63,8 @@ impl qep_store::IndicatorStore for SqlStore {
                 .collect::<Vec<_>>()
                 .join(", "),
         };
-        self.audit_tx(
-            &mut tx,
-            actor,
-            "indicator.values",
-            "indicateurs".into(),
-            detail,
-        )
-        .await?;
-        Self::commit(tx).await?;
+        self.commit_audited(tx, actor, "indicator.values", "indicateurs".into(), detail)
+            .await?;
         Ok(qep_store::SaveOutcome::Saved { rows: values.len() })
     }
 
@@ -150,15 +143,14 @@ impl qep_store::IndicatorStore for SqlStore {
         if r.rows_affected() == 0 {
             return Err(qep_store::StoreError::NotFound("valeur"));
         }
-        self.audit_tx(
-            &mut tx,
+        self.commit_audited(
+            tx,
             actor,
             "indicator.value.delete",
             format!("{code} {period}"),
             String::new(),
         )
-        .await?;
-        Self::commit(tx).await
+        .await
     }
 
     async fn list_local_targets(
@@ -211,15 +203,14 @@ impl qep_store::IndicatorStore for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(Self::map_err)?;
-        self.audit_tx(
-            &mut tx,
+        self.commit_audited(
+            tx,
             actor,
             "indicator.target.set",
             code.to_owned(),
             format!("{} : {} {}", t.year, t.comparator.symbol(), t.value),
         )
-        .await?;
-        Self::commit(tx).await
+        .await
     }
 
     async fn delete_local_target(
@@ -241,15 +232,14 @@ impl qep_store::IndicatorStore for SqlStore {
         if r.rows_affected() == 0 {
             return Err(qep_store::StoreError::NotFound("cible locale"));
         }
-        self.audit_tx(
-            &mut tx,
+        self.commit_audited(
+            tx,
             actor,
             "indicator.target.delete",
             code.to_owned(),
             year.to_string(),
         )
-        .await?;
-        Self::commit(tx).await
+        .await
     }
 
     async fn list_local_indicators(&self) -> qep_store::StoreResult<Vec<(String, String)>> {
@@ -279,15 +269,14 @@ impl qep_store::IndicatorStore for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(Self::map_err)?;
-        self.audit_tx(
-            &mut tx,
+        self.commit_audited(
+            tx,
             actor,
             "indicator.local.save",
             code.to_owned(),
             String::new(),
         )
-        .await?;
-        Self::commit(tx).await
+        .await
     }
 
     async fn validate_period(
@@ -317,15 +306,14 @@ impl qep_store::IndicatorStore for SqlStore {
                 },
             )
         })?;
-        self.audit_tx(
-            &mut tx,
+        self.commit_audited(
+            tx,
             actor,
             "indicator.period.validate",
             period.to_owned(),
             String::new(),
         )
-        .await?;
-        Self::commit(tx).await
+        .await
     }
 
     async fn list_validations(

@@ -208,15 +208,14 @@ impl qep_store::MailStore for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(Self::map_err)?;
-        self.audit_tx(
-            &mut tx,
+        self.commit_audited(
+            tx,
             actor,
             "template.save",
             key.to_owned(),
             subject.to_owned(),
         )
-        .await?;
-        Self::commit(tx).await
+        .await
     }
 }
 

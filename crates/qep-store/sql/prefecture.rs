@@ -49,15 +49,14 @@ impl qep_store::PrefectureStore for SqlStore {
             ));
         }
         self.write_prefecture(&mut tx, s).await?;
-        self.audit_tx(
-            &mut tx,
+        self.commit_audited(
+            tx,
             actor,
             "prefecture.init",
             "préfecture".into(),
             qep_store::sql::describe_prefecture(s),
         )
-        .await?;
-        Self::commit(tx).await
+        .await
     }
 
     async fn update_prefecture(
@@ -67,15 +66,14 @@ impl qep_store::PrefectureStore for SqlStore {
     ) -> qep_store::StoreResult<()> {
         let mut tx = self.begin().await?;
         self.write_prefecture(&mut tx, s).await?;
-        self.audit_tx(
-            &mut tx,
+        self.commit_audited(
+            tx,
             actor,
             "prefecture.update",
             "préfecture".into(),
             qep_store::sql::describe_prefecture(s),
         )
-        .await?;
-        Self::commit(tx).await
+        .await
     }
 
     async fn list_sites(&self) -> qep_store::StoreResult<Vec<qep_core::prefecture::Site>> {
@@ -109,15 +107,14 @@ impl qep_store::PrefectureStore for SqlStore {
         .await
         .map_err(Self::map_err)?;
         let created = Self::site_from_row(row)?;
-        self.audit_tx(
-            &mut tx,
+        self.commit_audited(
+            tx,
             actor,
             "site.create",
             format!("site {}", created.id),
             qep_store::sql::describe_site(site),
         )
         .await?;
-        Self::commit(tx).await?;
         Ok(created)
     }
 
@@ -142,15 +139,14 @@ impl qep_store::PrefectureStore for SqlStore {
         .await
         .map_err(Self::map_err)?;
         let updated = Self::site_from_row(row.ok_or(qep_store::StoreError::NotFound("site"))?)?;
-        self.audit_tx(
-            &mut tx,
+        self.commit_audited(
+            tx,
             actor,
             "site.update",
             format!("site {id}"),
             qep_store::sql::describe_site(site),
         )
         .await?;
-        Self::commit(tx).await?;
         Ok(updated)
     }
 
@@ -187,9 +183,8 @@ impl qep_store::PrefectureStore for SqlStore {
                 .await
                 .map_err(|e| Self::violation(e, qep_store::sql::OnViolation::GENERIC))?;
         let (name,) = name.ok_or(qep_store::StoreError::NotFound("site"))?;
-        self.audit_tx(&mut tx, actor, "site.delete", format!("site {id}"), name)
-            .await?;
-        Self::commit(tx).await
+        self.commit_audited(tx, actor, "site.delete", format!("site {id}"), name)
+            .await
     }
 
     async fn list_services(&self) -> qep_store::StoreResult<Vec<qep_core::prefecture::Service>> {
@@ -232,15 +227,14 @@ impl qep_store::PrefectureStore for SqlStore {
             )
         })?;
         let created = Self::service_from_row(row);
-        self.audit_tx(
-            &mut tx,
+        self.commit_audited(
+            tx,
             actor,
             "service.create",
             format!("service {}", created.id),
             qep_store::sql::describe_service(s),
         )
         .await?;
-        Self::commit(tx).await?;
         Ok(created)
     }
 
@@ -275,15 +269,14 @@ impl qep_store::PrefectureStore for SqlStore {
         })?;
         let updated =
             Self::service_from_row(row.ok_or(qep_store::StoreError::NotFound("service"))?);
-        self.audit_tx(
-            &mut tx,
+        self.commit_audited(
+            tx,
             actor,
             "service.update",
             format!("service {id}"),
             qep_store::sql::describe_service(s),
         )
         .await?;
-        Self::commit(tx).await?;
         Ok(updated)
     }
 
@@ -315,15 +308,8 @@ impl qep_store::PrefectureStore for SqlStore {
         .await
         .map_err(|e| Self::violation(e, qep_store::sql::OnViolation::GENERIC))?;
         let (name,) = name.ok_or(qep_store::StoreError::NotFound("service"))?;
-        self.audit_tx(
-            &mut tx,
-            actor,
-            "service.delete",
-            format!("service {id}"),
-            name,
-        )
-        .await?;
-        Self::commit(tx).await
+        self.commit_audited(tx, actor, "service.delete", format!("service {id}"), name)
+            .await
     }
 
     async fn site_calendar(

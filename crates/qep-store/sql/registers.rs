@@ -41,15 +41,14 @@ impl qep_store::RegisterStore for SqlStore {
         } else {
             format!("{} élément(s) ajouté(s) sur {}", ids.len(), items.len())
         };
-        self.audit_tx(
-            &mut tx,
+        self.commit_audited(
+            tx,
             actor,
             "correspondence.register",
             "registre du courrier".into(),
             detail,
         )
         .await?;
-        Self::commit(tx).await?;
         Ok(ids.into_iter().map(qep_core::ids::ItemId).collect())
     }
 
@@ -131,15 +130,14 @@ impl qep_store::RegisterStore for SqlStore {
         .map_err(Self::map_err)?;
         let (reference,) =
             reference.ok_or(qep_store::StoreError::NotFound("élément du registre"))?;
-        self.audit_tx(
-            &mut tx,
+        self.commit_audited(
+            tx,
             actor,
             "correspondence.answer",
             reference,
             format!("{} le {on}", answer.label()),
         )
-        .await?;
-        Self::commit(tx).await
+        .await
     }
 
     async fn answer_by_mail(
@@ -165,15 +163,14 @@ impl qep_store::RegisterStore for SqlStore {
         let (reference,) =
             reference.ok_or(qep_store::StoreError::NotFound("élément du registre"))?;
         self.enqueue_tx(&mut tx, mail, chrono::Utc::now()).await?;
-        self.audit_tx(
-            &mut tx,
+        self.commit_audited(
+            tx,
             actor,
             "correspondence.answer",
             reference,
             format!("{} le {on}, par courriel", answer.label()),
         )
-        .await?;
-        Self::commit(tx).await
+        .await
     }
 
     async fn insert_attachment(
@@ -209,15 +206,14 @@ impl qep_store::RegisterStore for SqlStore {
                 },
             )
         })?;
-        self.audit_tx(
-            &mut tx,
+        self.commit_audited(
+            tx,
             actor,
             "correspondence.attach",
             format!("élément {item}"),
             format!("{file_name} ({} octets)", data.len()),
         )
         .await?;
-        Self::commit(tx).await?;
         Ok(qep_core::ids::AttachmentId(id))
     }
 
@@ -341,15 +337,14 @@ impl qep_store::RegisterStore for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(Self::map_err)?;
-        self.audit_tx(
-            &mut tx,
+        self.commit_audited(
+            tx,
             actor,
             "correspondence.transfer",
             reference,
             format!("vers le service {to}"),
         )
-        .await?;
-        Self::commit(tx).await
+        .await
     }
 
     async fn set_correspondence_scope(
@@ -372,8 +367,8 @@ impl qep_store::RegisterStore for SqlStore {
         .map_err(Self::map_err)?;
         let (reference,) =
             reference.ok_or(qep_store::StoreError::NotFound("élément du registre"))?;
-        self.audit_tx(
-            &mut tx,
+        self.commit_audited(
+            tx,
             actor,
             "correspondence.scope",
             reference,
@@ -382,8 +377,7 @@ impl qep_store::RegisterStore for SqlStore {
                 |o| format!("hors périmètre : {}", o.label()),
             ),
         )
-        .await?;
-        Self::commit(tx).await
+        .await
     }
 
     async fn register_with_acknowledgement(
@@ -415,15 +409,14 @@ impl qep_store::RegisterStore for SqlStore {
         if let Some(mail) = ack(&saved) {
             self.enqueue_tx(&mut tx, &mail, now).await?;
         }
-        self.audit_tx(
-            &mut tx,
+        self.commit_audited(
+            tx,
             actor,
             "correspondence.register",
             saved.reference.clone(),
             format!("{} ({})", saved.kind.label(), saved.channel.label()),
         )
         .await?;
-        Self::commit(tx).await?;
         Ok(saved)
     }
 
@@ -510,15 +503,14 @@ impl qep_store::RegisterStore for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(|e| Self::violation(e, qep_store::sql::OnViolation::GENERIC))?;
-        self.audit_tx(
-            &mut tx,
+        self.commit_audited(
+            tx,
             actor,
             "sampling.add",
             "échantillonnage".into(),
             format!("du {start} au {end}"),
         )
-        .await?;
-        Self::commit(tx).await
+        .await
     }
 
     async fn remove_sampled_week(
@@ -537,15 +529,14 @@ impl qep_store::RegisterStore for SqlStore {
         if r.rows_affected() == 0 {
             return Err(qep_store::StoreError::NotFound("semaine échantillonnée"));
         }
-        self.audit_tx(
-            &mut tx,
+        self.commit_audited(
+            tx,
             actor,
             "sampling.remove",
             "échantillonnage".into(),
             format!("semaine du {start}"),
         )
-        .await?;
-        Self::commit(tx).await
+        .await
     }
 
     async fn insert_log_entry(
@@ -587,15 +578,14 @@ impl qep_store::RegisterStore for SqlStore {
                 },
             )
         })?;
-        self.audit_tx(
-            &mut tx,
+        self.commit_audited(
+            tx,
             actor,
             "log.add",
             e.register.label().to_owned(),
             format!("{} {}", e.started_on, e.label),
         )
         .await?;
-        Self::commit(tx).await?;
         Ok(qep_core::ids::LogEntryId(id))
     }
 
@@ -619,15 +609,14 @@ impl qep_store::RegisterStore for SqlStore {
         .await
         .map_err(Self::map_err)?;
         let (register,) = register.ok_or(qep_store::StoreError::NotFound("entrée du registre"))?;
-        self.audit_tx(
-            &mut tx,
+        self.commit_audited(
+            tx,
             actor,
             "log.update",
             register,
             format!("entrée {id} : {first_on:?} / {second_on:?}"),
         )
-        .await?;
-        Self::commit(tx).await
+        .await
     }
 
     async fn get_log_entry(
