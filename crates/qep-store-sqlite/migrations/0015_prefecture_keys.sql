@@ -82,7 +82,7 @@ INSERT INTO new_user_services (prefecture_id, user_id, service_id)
     SELECT 1, user_id, service_id FROM user_services;
 
 CREATE TABLE new_sessions (
-    token_hash    TEXT    PRIMARY KEY,
+    token_hash    TEXT    NOT NULL PRIMARY KEY,
     prefecture_id INTEGER NOT NULL,
     user_id       INTEGER NOT NULL,
     csrf_token    TEXT    NOT NULL,
