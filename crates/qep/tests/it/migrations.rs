@@ -195,14 +195,16 @@ async fn pg_schema(pool: &sqlx::PgPool) -> Schema {
         ));
     }
     // Constraints, with their columns in key order.
-    let constraints: Vec<(
+    // (table, kind, columns, referenced table, referenced columns, on delete)
+    type ConstraintRow = (
         String,
         String,
         Vec<String>,
         Option<String>,
         Vec<String>,
         String,
-    )> = sqlx::query_as(
+    );
+    let constraints: Vec<ConstraintRow> = sqlx::query_as(
         "SELECT t.relname::text, c.contype::text, \
                ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY k(n, o) \
                  JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.o), \
