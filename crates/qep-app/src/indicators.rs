@@ -15,10 +15,10 @@ use std::sync::Arc;
 
 use qep_core::calendar::WorkingCalendar;
 use qep_core::ids::SiteId;
-use qep_core::indicators::engine::aggregate_entered;
+use qep_core::indicators::engine::{MonthlyCounts, aggregate_entered};
 use qep_core::indicators::{
     EnteredValue, FlatResult, IndicatorDef, ItemRecord, Kind, Outcome, Period, Source, Target,
-    YearTable, compute_register, flatten, grade, rate_scale, year_table,
+    YearTable, flatten, grade, rate_scale, year_table,
 };
 use qep_core::referentiel;
 use qep_core::registers::correspondence::{feeds, indicator_family};
@@ -190,6 +190,57 @@ async fn with_facts(
     Ok(all)
 }
 
+/// Results already computed, kept while the data they come from has not changed (the
+/// store's data version), for the dashboard and the pages that show the same tables.
+#[derive(Default)]
+pub struct ResultsCache {
+    inner: std::sync::Mutex<CachedResults>,
+}
+
+type ResultsKey = (
+    i32,
+    Option<SiteId>,
+    Option<chrono::NaiveDate>,
+    chrono::NaiveDate,
+);
+
+#[derive(Default)]
+struct CachedResults {
+    version: i64,
+    entries: HashMap<ResultsKey, Arc<(Catalogue, Results)>>,
+}
+
+/// The catalogue and the results of `year` (see [`results`]), computed once per data
+/// version and day: any audited write moves the version and the next call computes again.
+pub async fn cached_results(
+    ctx: &Ctx,
+    year: i32,
+    site: Option<SiteId>,
+    as_of: Option<chrono::NaiveDate>,
+) -> StoreResult<Arc<(Catalogue, Results)>> {
+    let version = ctx.store().data_version().await?;
+    let key = (year, site, as_of, ctx.today());
+    {
+        let cache = ctx.results.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(hit) = cache.entries.get(&key).filter(|_| cache.version == version) {
+            return Ok(hit.clone());
+        }
+    }
+    let catalogue = catalogue(ctx).await?;
+    let computed = results(ctx, &catalogue, year, site, as_of).await?;
+    let entry = Arc::new((catalogue, computed));
+    let mut cache = ctx.results.inner.lock().unwrap_or_else(|e| e.into_inner());
+    // Another request may have cached a newer version meanwhile: never go back to ours.
+    if version > cache.version {
+        cache.version = version;
+        cache.entries.clear();
+    }
+    if version == cache.version {
+        cache.entries.insert(key, entry.clone());
+    }
+    Ok(entry)
+}
+
 /// The results of `year` for the whole prefecture (`site: None`) or one site. With
 /// `as_of`, only validations made on or before that day are applied: the figures as they
 /// were published then. (Register-computed indicators will also count late and pending
@@ -234,7 +285,7 @@ pub async fn results(
     }
     let outcome = |code: &str, period: Period| -> Option<Outcome> {
         let def = defs.get(code)?;
-        if let Some(o) = register.outcome(def, period, as_of_day) {
+        if let Some(o) = register.outcome(def, period) {
             return Some(o);
         }
         let source = if period.year() == year {
@@ -305,14 +356,18 @@ pub async fn results(
     })
 }
 
-/// The registers' items of two years (correspondence and the log registers), with each
-/// site's calendar (as of the computation day), ready for the engine.
+/// The registers' items of two years (correspondence and the log registers) by site, with
+/// each site's calendar (as of the computation day), ready for the engine. Each (indicator,
+/// site) is counted month by month once, on first use ([`MonthlyCounts`]); every period of
+/// the table is then a sum of months.
 struct RegisterData {
     calendars: BTreeMap<i64, Arc<WorkingCalendar>>,
-    correspondence: Vec<(i64, &'static str, ItemRecord)>,
-    logs: Vec<(i64, LogEntry)>,
+    correspondence: HashMap<i64, Vec<(&'static str, ItemRecord)>>,
+    logs: HashMap<i64, Vec<LogEntry>>,
     /// Sampled weeks are declared: indicators that allow it count sampled items only.
     sampling: bool,
+    as_of: chrono::NaiveDate,
+    counted: std::sync::Mutex<HashMap<(String, i64), Arc<MonthlyCounts>>>,
 }
 
 impl RegisterData {
@@ -325,9 +380,11 @@ impl RegisterData {
         let store = ctx.store();
         let mut data = RegisterData {
             calendars: BTreeMap::new(),
-            correspondence: Vec::new(),
-            logs: Vec::new(),
+            correspondence: HashMap::new(),
+            logs: HashMap::new(),
             sampling: false,
+            as_of,
+            counted: Default::default(),
         };
         let (Some(from), Some(to)) = (
             chrono::NaiveDate::from_ymd_opt(year - 1, 1, 1),
@@ -344,27 +401,26 @@ impl RegisterData {
             else {
                 continue;
             };
-            data.correspondence.push((
-                r.site.0,
+            data.correspondence.entry(r.site.0).or_default().push((
                 family,
                 ItemRecord {
                     received: r.received_on,
                     answered: r.answered_on,
                     deadline_days: r.deadline_days,
-                    sampled: sampled(r.received_on),
+                    sampled: data.sampling && sampled(r.received_on),
                 },
             ));
         }
         for e in store.list_log_entries(None, from, to).await? {
             if wanted(e.site) {
-                data.logs.push((e.site.0, e.entry));
+                data.logs.entry(e.site.0).or_default().push(e.entry);
             }
         }
         let sites: std::collections::BTreeSet<i64> = data
             .correspondence
-            .iter()
-            .map(|(s, _, _)| *s)
-            .chain(data.logs.iter().map(|(s, _)| *s))
+            .keys()
+            .chain(data.logs.keys())
+            .copied()
             .collect();
         for (site, calendar) in ctx
             .calendars
@@ -376,20 +432,31 @@ impl RegisterData {
         Ok(data)
     }
 
-    /// The items of one site that count in `def`.
-    fn records(&self, def: &IndicatorDef, site: i64) -> Vec<ItemRecord> {
-        match def.register.as_deref() {
+    /// The items of one site that count in `def`, counted by month (once per indicator and
+    /// site, then kept).
+    fn counted(
+        &self,
+        def: &IndicatorDef,
+        site: i64,
+        calendar: &WorkingCalendar,
+    ) -> Option<Arc<MonthlyCounts>> {
+        let key = (def.code.clone(), site);
+        if let Some(c) = self.counted.lock().ok()?.get(&key) {
+            return Some(c.clone());
+        }
+        let records: Vec<ItemRecord> = match def.register.as_deref() {
             Some("correspondence") => self
                 .correspondence
+                .get(&site)?
                 .iter()
-                .filter(|(s, family, _)| *s == site && feeds(family, &def.code))
-                .map(|(_, _, item)| *item)
+                .filter(|(family, _)| feeds(family, &def.code))
+                .map(|(_, item)| *item)
                 .collect(),
             Some(_) => self
                 .logs
+                .get(&site)?
                 .iter()
-                .filter(|(s, _)| *s == site)
-                .filter_map(|(_, e)| dates_for(&def.code, e))
+                .filter_map(|e| dates_for(&def.code, e))
                 .map(|(start, end)| ItemRecord {
                     received: start,
                     answered: end,
@@ -397,32 +464,36 @@ impl RegisterData {
                     sampled: false,
                 })
                 .collect(),
-            None => Vec::new(),
+            None => return None,
+        };
+        let counts = match MonthlyCounts::new(def, self.as_of, &records, calendar, self.sampling) {
+            Ok(c) => Arc::new(c),
+            Err(e) => {
+                tracing::warn!(code = %def.code, error = %e, "register item outside the calendar");
+                Arc::new(MonthlyCounts::default())
+            }
+        };
+        if let Ok(mut cache) = self.counted.lock() {
+            cache.insert(key, counts.clone());
         }
+        Some(counts)
     }
 
     /// The registers' result for `def` over `period`, pooled across sites; `None` when no
     /// register has an item for it (entered values then apply).
-    fn outcome(
-        &self,
-        def: &IndicatorDef,
-        period: Period,
-        as_of: chrono::NaiveDate,
-    ) -> Option<Outcome> {
+    fn outcome(&self, def: &IndicatorDef, period: Period) -> Option<Outcome> {
         if def.source != Source::Register {
             return None;
         }
         let mut parts: Vec<Outcome> = Vec::new();
         for (site, calendar) in &self.calendars {
-            let records: Vec<ItemRecord> = self
-                .records(def, *site)
-                .into_iter()
-                .filter(|item| period.contains(item.received))
-                .collect();
-            if records.is_empty() {
+            let Some(counts) = self.counted(def, *site, calendar) else {
+                continue;
+            };
+            if !counts.has_items_in(period) {
                 continue;
             }
-            match compute_register(def, period, as_of, &records, calendar, self.sampling) {
+            match counts.outcome(def, period, self.as_of, calendar) {
                 Ok(o) => parts.push(o),
                 Err(e) => {
                     tracing::warn!(code = %def.code, error = %e, "register item outside the calendar")

@@ -40,6 +40,8 @@ pub struct Ctx {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub calendars: Arc<Calendars>,
+    /// Indicator results computed at the store's current data version.
+    pub(crate) results: Arc<indicators::ResultsCache>,
     /// The prefecture's legal time (its main site's), as last read by [`Ctx::zones`].
     zone: Arc<RwLock<Tz>>,
 }
@@ -69,6 +71,7 @@ impl Ctx {
             store,
             clock,
             calendars: Arc::new(Calendars::default()),
+            results: Arc::default(),
             zone: Arc::new(RwLock::new(qep_core::time::PARIS)),
         }
     }

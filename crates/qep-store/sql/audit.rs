@@ -4,6 +4,16 @@ use crate::{Db, SqlStore};
 
 #[async_trait::async_trait]
 impl qep_store::AuditStore for SqlStore {
+    async fn data_version(&self) -> qep_store::StoreResult<i64> {
+        let (version,): (Option<i64>,) =
+            sqlx::query_as("SELECT MAX(id) FROM audit_log WHERE prefecture_id = $1")
+                .bind(self.p())
+                .fetch_one(self.pool())
+                .await
+                .map_err(Self::map_err)?;
+        Ok(version.unwrap_or(0))
+    }
+
     async fn list_audit(
         &self,
         limit: u32,

@@ -828,6 +828,8 @@ pub async fn users_and_sessions(store: &dyn Store) {
 
 pub async fn audit_log_pages_newest_first(store: &dyn Store) {
     let actor = Actor::cli();
+    let mut version = store.data_version().await.expect("version");
+    assert_eq!(version, 0, "nothing written yet");
     for i in 0..5 {
         store
             .insert_site(
@@ -836,7 +838,16 @@ pub async fn audit_log_pages_newest_first(store: &dyn Store) {
             )
             .await
             .expect("insert");
+        let now = store.data_version().await.expect("version");
+        assert!(now > version, "every audited change moves the data version");
+        version = now;
     }
+    store.list_sites().await.expect("read");
+    assert_eq!(
+        store.data_version().await.expect("version"),
+        version,
+        "reads do not"
+    );
     let first = store.list_audit(3, None).await.expect("page 1");
     assert_eq!(first.len(), 3);
     assert!(first.windows(2).all(|w| w[0].id > w[1].id));

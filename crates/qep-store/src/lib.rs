@@ -991,6 +991,11 @@ pub trait DocumentStore: Send + Sync {
 pub trait AuditStore: Send + Sync {
     /// Newest first; `before` pages backwards by id.
     async fn list_audit(&self, limit: u32, before: Option<i64>) -> StoreResult<Vec<AuditEntry>>;
+
+    /// A number that grows with every audited change of the prefecture's data (every write
+    /// that can change a figure is audited): what was computed at one version can be
+    /// reused until it moves.
+    async fn data_version(&self) -> StoreResult<i64>;
 }
 
 #[cfg(test)]

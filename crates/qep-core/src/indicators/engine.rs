@@ -122,95 +122,171 @@ pub fn compute_register(
     calendar: &WorkingCalendar,
     sampling: bool,
 ) -> Result<Outcome, EngineError> {
-    if !matches!(
-        def.kind,
-        Kind::OnTimeRate | Kind::MeanDelay | Kind::Count | Kind::DailyMean
-    ) {
-        return Err(EngineError::NotARegisterKind {
-            code: def.code.clone(),
-            kind: def.kind,
-        });
-    }
-    let sampled = sampling && def.sampling_allowed;
-    let counted = items
-        .iter()
-        .filter(|i| period.contains(i.received) && i.received <= as_of)
-        .filter(|i| !sampled || i.sampled);
+    MonthlyCounts::new(def, as_of, items, calendar, sampling)?.outcome(def, period, as_of, calendar)
+}
 
-    let mut months = [false; 12];
-    let mut received: u32 = 0;
-    let mut answered: u32 = 0;
-    let mut on_time: u32 = 0;
-    let mut late_open: u32 = 0;
-    let mut pending: u32 = 0;
-    let mut days_sum: u64 = 0;
-    for item in counted {
-        received += 1;
-        if let Some(m) = usize::try_from(item.received.month0())
-            .ok()
-            .and_then(|m| months.get_mut(m))
-        {
-            *m = true;
+/// What one month's items add to a register indicator.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Tally {
+    /// Items received in the month, whatever `as_of` (a month with items has a result).
+    present: u32,
+    /// Items counted: received on or before `as_of`, sampled when sampling applies.
+    received: u32,
+    answered: u32,
+    on_time: u32,
+    late_open: u32,
+    pending: u32,
+    days_sum: u64,
+}
+
+impl Tally {
+    fn add(&mut self, other: &Tally) {
+        self.present += other.present;
+        self.received += other.received;
+        self.answered += other.answered;
+        self.on_time += other.on_time;
+        self.late_open += other.late_open;
+        self.pending += other.pending;
+        self.days_sum += other.days_sum;
+    }
+}
+
+/// The register items of one indicator (and one site) counted once, month by month: the
+/// result of any month, quarter or year is then the sum of its months, so a whole year's
+/// table costs one pass over the items instead of one per cell. Each item's state (answered
+/// on time or not, late, pending) comes from [`crate::registers::deadline::state`], the one
+/// place that rule lives.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MonthlyCounts {
+    /// By (year, month), in order.
+    months: std::collections::BTreeMap<(i32, u32), Tally>,
+    sampled: bool,
+}
+
+impl MonthlyCounts {
+    /// Counts `items` for `def` as of `as_of`; with `sampling` (weeks declared) and an
+    /// indicator that allows it, only items of the sampled weeks count.
+    pub fn new<'a>(
+        def: &IndicatorDef,
+        as_of: NaiveDate,
+        items: impl IntoIterator<Item = &'a ItemRecord>,
+        calendar: &WorkingCalendar,
+        sampling: bool,
+    ) -> Result<MonthlyCounts, EngineError> {
+        if !matches!(
+            def.kind,
+            Kind::OnTimeRate | Kind::MeanDelay | Kind::Count | Kind::DailyMean
+        ) {
+            return Err(EngineError::NotARegisterKind {
+                code: def.code.clone(),
+                kind: def.kind,
+            });
         }
-        if matches!(def.kind, Kind::Count | Kind::DailyMean) {
-            continue;
-        }
-        match state(
-            calendar,
-            item.received,
-            item.deadline_days,
-            item.answered,
-            as_of,
-        )? {
-            ItemState::Answered { days, on_time: ok } => {
-                answered += 1;
-                days_sum += u64::from(days);
-                if ok {
-                    on_time += 1;
-                }
+        let sampled = sampling && def.sampling_allowed;
+        let counts_states = matches!(def.kind, Kind::OnTimeRate | Kind::MeanDelay);
+        let mut counts = MonthlyCounts {
+            months: Default::default(),
+            sampled,
+        };
+        for item in items {
+            let tally = counts
+                .months
+                .entry((item.received.year(), item.received.month()))
+                .or_default();
+            tally.present += 1;
+            if item.received > as_of || (sampled && !item.sampled) {
+                continue;
             }
-            ItemState::Late => late_open += 1,
-            ItemState::Pending => pending += 1,
+            tally.received += 1;
+            if !counts_states {
+                continue;
+            }
+            match state(
+                calendar,
+                item.received,
+                item.deadline_days,
+                item.answered,
+                as_of,
+            )? {
+                ItemState::Answered { days, on_time } => {
+                    tally.answered += 1;
+                    tally.days_sum += u64::from(days);
+                    if on_time {
+                        tally.on_time += 1;
+                    }
+                }
+                ItemState::Late => tally.late_open += 1,
+                ItemState::Pending => tally.pending += 1,
+            }
         }
+        Ok(counts)
     }
-    let parts = months.iter().filter(|m| **m).count() as u32;
 
-    let (value, numerator, denominator) = match def.kind {
-        Kind::OnTimeRate => {
-            let num = f64::from(on_time);
-            let den = f64::from(answered + late_open);
-            let value = (den > 0.0).then(|| num / den * rate_scale(def.unit));
-            (value, Some(num), Some(den))
+    /// Whether some item was received during `period` (otherwise there is no result).
+    pub fn has_items_in(&self, period: Period) -> bool {
+        self.in_period(period).any(|(_, t)| t.present > 0)
+    }
+
+    fn in_period(&self, period: Period) -> impl Iterator<Item = (&(i32, u32), &Tally)> {
+        let first = period.first_day();
+        let last = period.last_day();
+        self.months
+            .range((first.year(), first.month())..=(last.year(), last.month()))
+    }
+
+    /// The indicator over `period`, from its months.
+    pub fn outcome(
+        &self,
+        def: &IndicatorDef,
+        period: Period,
+        as_of: NaiveDate,
+        calendar: &WorkingCalendar,
+    ) -> Result<Outcome, EngineError> {
+        let mut total = Tally::default();
+        let mut parts: u32 = 0;
+        for (_, tally) in self.in_period(period) {
+            total.add(tally);
+            if tally.received > 0 {
+                parts += 1;
+            }
         }
-        Kind::MeanDelay => {
-            let num = days_sum as f64;
-            let den = f64::from(answered);
-            let value = (den > 0.0).then(|| num / den);
-            (value, Some(num), Some(den))
-        }
-        Kind::DailyMean => {
-            // Working days of the period known so far (a month in progress counts to as_of).
-            let last = period.last_day().min(as_of);
-            let days = match period.first_day().pred_opt() {
-                Some(before) if last > before => calendar.working_days_between(before, last)?,
-                _ => 0,
-            };
-            let num = f64::from(received);
-            let den = f64::from(days);
-            let value = (den > 0.0).then(|| num / den);
-            (value, Some(num), Some(den))
-        }
-        _ => (Some(f64::from(received)), None, None),
-    };
-    Ok(Outcome {
-        value,
-        numerator,
-        denominator,
-        pending,
-        sampled,
-        mean_of_months: false,
-        parts,
-    })
+        let (value, numerator, denominator) = match def.kind {
+            Kind::OnTimeRate => {
+                let num = f64::from(total.on_time);
+                let den = f64::from(total.answered + total.late_open);
+                let value = (den > 0.0).then(|| num / den * rate_scale(def.unit));
+                (value, Some(num), Some(den))
+            }
+            Kind::MeanDelay => {
+                let num = total.days_sum as f64;
+                let den = f64::from(total.answered);
+                let value = (den > 0.0).then(|| num / den);
+                (value, Some(num), Some(den))
+            }
+            Kind::DailyMean => {
+                // Working days of the period known so far (a month in progress counts to as_of).
+                let last = period.last_day().min(as_of);
+                let days = match period.first_day().pred_opt() {
+                    Some(before) if last > before => calendar.working_days_between(before, last)?,
+                    _ => 0,
+                };
+                let num = f64::from(total.received);
+                let den = f64::from(days);
+                let value = (den > 0.0).then(|| num / den);
+                (value, Some(num), Some(den))
+            }
+            _ => (Some(f64::from(total.received)), None, None),
+        };
+        Ok(Outcome {
+            value,
+            numerator,
+            denominator,
+            pending: total.pending,
+            sampled: self.sampled,
+            mean_of_months: false,
+            parts,
+        })
+    }
 }
 
 /// An entered or imported indicator for `period`, from the values stored for it and for

@@ -34,8 +34,8 @@ pub async fn show(
     axum::extract::Query(q): axum::extract::Query<super::indicators::YearQuery>,
 ) -> Result<Response, WebError> {
     let year = super::indicators::default_year(&state, q.annee).await?;
-    let cat = qep_app::indicators::catalogue(&state.app).await?;
-    let res = qep_app::indicators::results(&state.app, &cat, year, None, None).await?;
+    let cached = qep_app::indicators::cached_results(&state.app, year, None, None).await?;
+    let (cat, res) = (&cached.0, &cached.1);
     let prefecture = state.store.find_prefecture().await?;
     let scope = prefecture.map(|p| {
         let r = referentiel::find(&p.scope.referentiel);

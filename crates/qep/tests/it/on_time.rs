@@ -158,6 +158,40 @@ async fn the_dashboard_the_report_the_export_and_analyze_agree_on_time() {
             .and_then(|r| r.value);
         assert_eq!(dashboard, Some(expected), "{backend}: dashboard");
 
+        // The dashboard's cached results: computed once while nothing changes, computed
+        // again after any audited write.
+        let march = |r: &qep_app::indicators::Results| {
+            r.flat()
+                .into_iter()
+                .find(|r| r.code == "m1.email.on_time" && r.period.to_string() == "2026-03")
+                .and_then(|r| r.value)
+        };
+        let first = qep_app::indicators::cached_results(&app.ctx, 2026, None, None)
+            .await
+            .expect("cached");
+        let again = qep_app::indicators::cached_results(&app.ctx, 2026, None, None)
+            .await
+            .expect("cached");
+        assert!(std::sync::Arc::ptr_eq(&first, &again), "{backend}: cached");
+        assert_eq!(march(&first.1), Some(expected), "{backend}: cached value");
+        app.store
+            .set_correspondence_scope(
+                &actor,
+                ids[0],
+                Some(qep_core::registers::correspondence::OutOfScope::Other),
+            )
+            .await
+            .expect("scope");
+        let after = qep_app::indicators::cached_results(&app.ctx, 2026, None, None)
+            .await
+            .expect("cached");
+        assert!(!std::sync::Arc::ptr_eq(&first, &after), "{backend}: recomputed");
+        assert_eq!(march(&after.1), Some(75.0), "{backend}: E (late) out of scope: 3 / 4");
+        app.store
+            .set_correspondence_scope(&actor, ids[0], None)
+            .await
+            .expect("scope");
+
         let bilan = qep_app::documents::bilan_input(&app.ctx, 2026, "test")
             .await
             .expect("bilan");
