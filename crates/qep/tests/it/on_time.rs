@@ -185,8 +185,15 @@ async fn the_dashboard_the_report_the_export_and_analyze_agree_on_time() {
         let after = qep_app::indicators::cached_results(&app.ctx, 2026, None, None)
             .await
             .expect("cached");
-        assert!(!std::sync::Arc::ptr_eq(&first, &after), "{backend}: recomputed");
-        assert_eq!(march(&after.1), Some(75.0), "{backend}: E (late) out of scope: 3 / 4");
+        assert!(
+            !std::sync::Arc::ptr_eq(&first, &after),
+            "{backend}: recomputed"
+        );
+        assert_eq!(
+            march(&after.1),
+            Some(75.0),
+            "{backend}: E (late) out of scope: 3 / 4"
+        );
         app.store
             .set_correspondence_scope(&actor, ids[0], None)
             .await
