@@ -66,6 +66,29 @@ impl qep_store::RegisterStore for SqlStore {
         Self::correspondence_from_row(&row)
     }
 
+    async fn for_each_received(
+        &self,
+        from: chrono::NaiveDate,
+        until: chrono::NaiveDate,
+        visit: &mut (dyn FnMut(qep_store::Correspondence) -> qep_store::StoreResult<()> + Send),
+    ) -> qep_store::StoreResult<u64> {
+        use futures_util::TryStreamExt as _;
+        let mut rows = sqlx::query(
+            "SELECT * FROM correspondence WHERE prefecture_id = $1 \
+             AND received_on >= $2 AND received_on < $3 ORDER BY received_at, reference",
+        )
+        .bind(self.p())
+        .bind(from)
+        .bind(until)
+        .fetch(self.pool());
+        let mut n = 0;
+        while let Some(row) = rows.try_next().await.map_err(Self::map_err)? {
+            visit(Self::correspondence_from_row(&row)?)?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
     async fn list_correspondence(
         &self,
         q: &qep_store::CorrespondenceQuery,

@@ -709,6 +709,17 @@ pub trait RegisterStore: Send + Sync {
 
     async fn get_correspondence(&self, id: ItemId) -> StoreResult<Correspondence>;
 
+    /// Hands `visit` every item received on a day of [from, until), in order of receipt
+    /// (time, then reference), as the rows arrive from the database: a year of a million
+    /// items is exported in bounded memory. Stops at `visit`'s first error. Returns how
+    /// many items were visited.
+    async fn for_each_received(
+        &self,
+        from: NaiveDate,
+        until: NaiveDate,
+        visit: &mut (dyn FnMut(Correspondence) -> StoreResult<()> + Send),
+    ) -> StoreResult<u64>;
+
     async fn list_correspondence(
         &self,
         q: &CorrespondenceQuery,

@@ -17,7 +17,7 @@ use qep_core::ids::{ServiceId, SiteId};
 use qep_core::prefecture::{Service, Site};
 use qep_core::registers::deadline::{self, ItemState};
 use qep_import::correspondence::{self as import, ParsedItem};
-use qep_store::{Actor, Correspondence, CorrespondenceQuery, Store};
+use qep_store::{Actor, Correspondence, Store};
 
 use crate::config::Config;
 use crate::db::DatabaseUrl;
@@ -334,39 +334,54 @@ fn local_text(t: NaiveDateTime) -> String {
     }
 }
 
-fn write_csv(rows: &[ExportRow], comma: bool) -> CliResult<Vec<u8>> {
-    let mut out = Vec::new();
-    if !comma {
-        // French Excel reads `;` files as UTF-8 only with the byte order mark.
-        out.extend_from_slice(b"\xEF\xBB\xBF");
+/// Writes export rows as CSV to `out`, one at a time.
+struct CsvSink<W: std::io::Write> {
+    w: csv::Writer<W>,
+}
+
+impl<W: std::io::Write> CsvSink<W> {
+    fn new(mut out: W, comma: bool) -> CliResult<CsvSink<W>> {
+        let io = |e: std::io::Error| CliError::Runtime(e.to_string());
+        if !comma {
+            // French Excel reads `;` files as UTF-8 only with the byte order mark.
+            out.write_all(b"\xEF\xBB\xBF").map_err(io)?;
+        }
+        let mut w = csv::WriterBuilder::new()
+            .delimiter(if comma { b',' } else { b';' })
+            .from_writer(out);
+        w.write_record(EXPORT_COLUMNS)
+            .map_err(|e| CliError::Runtime(e.to_string()))?;
+        Ok(CsvSink { w })
     }
-    let mut w = csv::WriterBuilder::new()
-        .delimiter(if comma { b',' } else { b';' })
-        .from_writer(out);
-    let err = |e: csv::Error| CliError::Runtime(e.to_string());
-    w.write_record(EXPORT_COLUMNS).map_err(err)?;
-    for r in rows {
-        w.write_record([
-            r.reference.as_str(),
-            r.channel,
-            r.kind,
-            &r.site,
-            &r.service,
-            &local_text(r.received_at),
-            &r.answered_on.map(|d| d.to_string()).unwrap_or_default(),
-            r.answer.unwrap_or_default(),
-            oui_non(r.in_scope),
-            r.out_of_scope.unwrap_or_default(),
-            &r.subject,
-            &r.due_on.to_string(),
-            &r.response_working_days
-                .map(|d| d.to_string())
-                .unwrap_or_default(),
-            r.on_time.map(oui_non).unwrap_or_default(),
-        ])
-        .map_err(err)?;
+
+    fn write(&mut self, r: &ExportRow) -> CliResult {
+        self.w
+            .write_record([
+                r.reference.as_str(),
+                r.channel,
+                r.kind,
+                &r.site,
+                &r.service,
+                &local_text(r.received_at),
+                &r.answered_on.map(|d| d.to_string()).unwrap_or_default(),
+                r.answer.unwrap_or_default(),
+                oui_non(r.in_scope),
+                r.out_of_scope.unwrap_or_default(),
+                &r.subject,
+                &r.due_on.to_string(),
+                &r.response_working_days
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+                r.on_time.map(oui_non).unwrap_or_default(),
+            ])
+            .map_err(|e| CliError::Runtime(e.to_string()))
     }
-    w.into_inner().map_err(|e| CliError::Runtime(e.to_string()))
+
+    fn finish(self) -> CliResult<W> {
+        self.w
+            .into_inner()
+            .map_err(|e| CliError::Runtime(e.to_string()))
+    }
 }
 
 fn excel_date(d: NaiveDate) -> Result<rust_xlsxwriter::ExcelDateTime, rust_xlsxwriter::XlsxError> {
@@ -387,55 +402,86 @@ fn excel_datetime(
     )
 }
 
-fn write_xlsx(rows: &[ExportRow], year: i32) -> CliResult<Vec<u8>> {
-    use rust_xlsxwriter::{Format, Workbook, XlsxError};
-    let build = || -> Result<Vec<u8>, XlsxError> {
-        let mut workbook = Workbook::new();
-        let sheet = workbook.add_worksheet();
-        sheet.set_name(format!("Registre {year}"))?;
-        let bold = Format::new().set_bold();
-        let date = Format::new().set_num_format("dd/mm/yyyy");
-        let datetime = Format::new().set_num_format("dd/mm/yyyy hh:mm");
-        for (c, name) in (0u16..).zip(EXPORT_COLUMNS) {
-            sheet.write_string_with_format(0, c, name, &bold)?;
+/// The XLSX register's formats.
+struct XlsxFormats {
+    bold: rust_xlsxwriter::Format,
+    date: rust_xlsxwriter::Format,
+    datetime: rust_xlsxwriter::Format,
+}
+
+impl XlsxFormats {
+    fn new() -> XlsxFormats {
+        use rust_xlsxwriter::Format;
+        XlsxFormats {
+            bold: Format::new().set_bold(),
+            date: Format::new().set_num_format("dd/mm/yyyy"),
+            datetime: Format::new().set_num_format("dd/mm/yyyy hh:mm"),
         }
-        sheet.set_freeze_panes(1, 0)?;
-        for (r, row) in (1u32..).zip(rows) {
-            sheet.write_string(r, 0, &row.reference)?;
-            sheet.write_string(r, 1, row.channel)?;
-            sheet.write_string(r, 2, row.kind)?;
-            sheet.write_string(r, 3, &row.site)?;
-            sheet.write_string(r, 4, &row.service)?;
-            sheet.write_datetime_with_format(r, 5, &excel_datetime(row.received_at)?, &datetime)?;
-            if let Some(d) = row.answered_on {
-                sheet.write_datetime_with_format(r, 6, &excel_date(d)?, &date)?;
-            }
-            if let Some(a) = row.answer {
-                sheet.write_string(r, 7, a)?;
-            }
-            sheet.write_boolean(r, 8, row.in_scope)?;
-            if let Some(o) = row.out_of_scope {
-                sheet.write_string(r, 9, o)?;
-            }
-            if !row.subject.is_empty() {
-                sheet.write_string(r, 10, &row.subject)?;
-            }
-            sheet.write_datetime_with_format(r, 11, &excel_date(row.due_on)?, &date)?;
-            if let Some(n) = row.response_working_days {
-                sheet.write_number(r, 12, f64::from(n))?;
-            }
-            if let Some(b) = row.on_time {
-                sheet.write_boolean(r, 13, b)?;
-            }
+    }
+}
+
+/// The header row, frozen, and the column widths, before any data row (a constant-memory
+/// sheet writes rows in order and forgets them).
+fn xlsx_header(
+    sheet: &mut rust_xlsxwriter::Worksheet,
+    year: i32,
+    f: &XlsxFormats,
+) -> Result<(), rust_xlsxwriter::XlsxError> {
+    sheet.set_name(format!("Registre {year}"))?;
+    for (c, width) in (0u16..).zip([13, 11, 20, 24, 10, 17, 12, 12, 9, 18, 40, 12, 12, 9]) {
+        sheet.set_column_width(c, width)?;
+    }
+    for (c, name) in (0u16..).zip(EXPORT_COLUMNS) {
+        sheet.write_string_with_format(0, c, name, &f.bold)?;
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    Ok(())
+}
+
+fn xlsx_row(
+    sheet: &mut rust_xlsxwriter::Worksheet,
+    r: u32,
+    row: &ExportRow,
+    f: &XlsxFormats,
+) -> Result<(), rust_xlsxwriter::XlsxError> {
+    sheet.write_string(r, 0, &row.reference)?;
+    sheet.write_string(r, 1, row.channel)?;
+    sheet.write_string(r, 2, row.kind)?;
+    sheet.write_string(r, 3, &row.site)?;
+    sheet.write_string(r, 4, &row.service)?;
+    sheet.write_datetime_with_format(r, 5, &excel_datetime(row.received_at)?, &f.datetime)?;
+    if let Some(d) = row.answered_on {
+        sheet.write_datetime_with_format(r, 6, &excel_date(d)?, &f.date)?;
+    }
+    if let Some(a) = row.answer {
+        sheet.write_string(r, 7, a)?;
+    }
+    sheet.write_boolean(r, 8, row.in_scope)?;
+    if let Some(o) = row.out_of_scope {
+        sheet.write_string(r, 9, o)?;
+    }
+    if !row.subject.is_empty() {
+        sheet.write_string(r, 10, &row.subject)?;
+    }
+    sheet.write_datetime_with_format(r, 11, &excel_date(row.due_on)?, &f.date)?;
+    if let Some(n) = row.response_working_days {
+        sheet.write_number(r, 12, f64::from(n))?;
+    }
+    if let Some(b) = row.on_time {
+        sheet.write_boolean(r, 13, b)?;
+    }
+    Ok(())
+}
+
+/// Deletes a partly written file unless it was kept.
+struct Partial<'a>(&'a Path, bool);
+
+impl Drop for Partial<'_> {
+    fn drop(&mut self) {
+        if !self.1 {
+            let _ = std::fs::remove_file(self.0);
         }
-        let last_row = u32::try_from(rows.len()).unwrap_or(u32::MAX);
-        sheet.autofilter(0, 0, last_row, 13)?;
-        for (c, width) in (0u16..).zip([13, 11, 20, 24, 10, 17, 12, 12, 9, 18, 40, 12, 12, 9]) {
-            sheet.set_column_width(c, width)?;
-        }
-        workbook.save_to_buffer()
-    };
-    build().map_err(|e| CliError::Runtime(format!("classeur XLSX : {e}")))
+    }
 }
 
 /// `qep export correspondence --year Y --output F.csv|F.xlsx [--csv-comma]`.
@@ -475,31 +521,85 @@ pub async fn export(config: &Config, year: i32, output: &Path, csv_comma: bool) 
             )));
         }
     };
-    let mut items = store
-        .list_correspondence(&CorrespondenceQuery {
-            received_from: Some(from),
-            received_to: Some(to),
-            limit: u32::MAX,
-            ..Default::default()
-        })
-        .await?;
-    items.sort_by(|a, b| (a.received_at, &a.reference).cmp(&(b.received_at, &b.reference)));
-    let rows = items
-        .iter()
-        .map(|i| export_row(&register, i, today))
-        .collect::<CliResult<Vec<_>>>()?;
-    let bytes = if xlsx {
-        write_xlsx(&rows, year)?
-    } else {
-        write_csv(&rows, csv_comma)?
-    };
-    std::fs::write(output, bytes).map_err(|e| {
+    let until = to.succ_opt().unwrap_or(to);
+    // Written next to the output and renamed at the end: a failed export leaves nothing
+    // half-written, and the previous file stays until the new one is complete.
+    let partial = output.with_file_name(format!(
+        ".{}.{}.partial",
+        output
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        std::process::id()
+    ));
+    let mut guard = Partial(&partial, false);
+    let write_err = |e: std::io::Error| {
         CliError::Runtime(format!("{} : écriture impossible ({e})", output.display()))
-    })?;
+    };
+    let xlsx_err =
+        |e: rust_xlsxwriter::XlsxError| CliError::Runtime(format!("classeur XLSX : {e}"));
+    // The visitor cannot return a CLI error: keep it, stop with a marker.
+    let mut failure: Option<CliError> = None;
+    let stop = || qep_store::StoreError::Backend("export interrompu".into());
+    let visited = if xlsx {
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        let formats = XlsxFormats::new();
+        let visited = {
+            let sheet = workbook
+                .add_worksheet_with_constant_memory()
+                .map_err(xlsx_err)?;
+            xlsx_header(sheet, year, &formats).map_err(xlsx_err)?;
+            let mut r = 0u32;
+            let visited = store
+                .for_each_received(from, until, &mut |item| {
+                    let done = export_row(&register, &item, today).and_then(|row| {
+                        r += 1;
+                        xlsx_row(sheet, r, &row, &formats).map_err(xlsx_err)
+                    });
+                    done.map_err(|e| {
+                        failure = Some(e);
+                        stop()
+                    })
+                })
+                .await;
+            if visited.is_ok() {
+                sheet.autofilter(0, 0, r, 13).map_err(xlsx_err)?;
+            }
+            visited
+        };
+        if visited.is_ok() {
+            workbook.save(&partial).map_err(xlsx_err)?;
+        }
+        visited
+    } else {
+        let file = std::fs::File::create(&partial).map_err(write_err)?;
+        let mut sink = CsvSink::new(std::io::BufWriter::new(file), csv_comma)?;
+        let visited = store
+            .for_each_received(from, until, &mut |item| {
+                export_row(&register, &item, today)
+                    .and_then(|row| sink.write(&row))
+                    .map_err(|e| {
+                        failure = Some(e);
+                        stop()
+                    })
+            })
+            .await;
+        if visited.is_ok() {
+            use std::io::Write as _;
+            sink.finish()?.flush().map_err(write_err)?;
+        }
+        visited
+    };
+    let visited = match (visited, failure) {
+        (_, Some(e)) => return Err(e),
+        (Err(e), None) => return Err(e.into()),
+        (Ok(n), None) => n,
+    };
+    std::fs::rename(&partial, output).map_err(write_err)?;
+    guard.1 = true;
     println!(
-        "{} : {} élément(s) reçu(s) en {year} exporté(s).",
+        "{} : {visited} élément(s) reçu(s) en {year} exporté(s).",
         output.display(),
-        rows.len()
     );
     Ok(())
 }
