@@ -13,27 +13,38 @@ impl qep_store::RegisterStore for SqlStore {
         let now = chrono::Utc::now();
         let mut tx = self.begin().await?;
         let mut ids = Vec::new();
-        // Items that bring their reference (imports) go in multi-row INSERTs, chunked
-        // under SQLite's bind-variable limit; the others are numbered one by one.
-        let (numbered, to_number): (Vec<_>, Vec<_>) =
-            items.iter().partition(|i| i.reference.is_some());
-        for chunk in numbered.chunks(qep_store::sql::ITEMS_PER_INSERT) {
-            let rows: Vec<_> = chunk
-                .iter()
-                .map(|item| (*item, item.reference.as_deref().unwrap_or_default(), ""))
-                .collect();
-            ids.extend(self.insert_items_tx(&mut tx, &rows, actor, now).await?);
+        // Items that bring no reference are numbered in their year, a block of numbers
+        // reserved per year with one statement; then every item goes in multi-row
+        // INSERTs chunked under SQLite's bind-variable limit.
+        let mut references: Vec<String> = Vec::with_capacity(items.len());
+        let mut years: std::collections::BTreeMap<i32, usize> = Default::default();
+        for item in items.iter().filter(|i| i.reference.is_none()) {
+            *years.entry(item.received_on.year()).or_default() += 1;
         }
-        for item in to_number {
-            let reference = self
-                .next_reference(&mut tx, item.received_on.year())
-                .await?;
-            if let Some(id) = self
-                .insert_item_tx(&mut tx, item, &reference, "", actor, now)
-                .await?
-            {
-                ids.push(id);
-            }
+        let mut next: std::collections::BTreeMap<i32, i64> = Default::default();
+        for (year, n) in years {
+            let n = i64::try_from(n).unwrap_or(i64::MAX);
+            next.insert(year, self.reserve_references(&mut tx, year, n).await?);
+        }
+        for item in items {
+            references.push(match &item.reference {
+                Some(r) => r.clone(),
+                None => {
+                    let year = item.received_on.year();
+                    let n = next.entry(year).or_insert(1);
+                    let reference = format!("{year}-{n:06}");
+                    *n += 1;
+                    reference
+                }
+            });
+        }
+        let rows: Vec<_> = items
+            .iter()
+            .zip(&references)
+            .map(|(item, reference)| (item, reference.as_str(), ""))
+            .collect();
+        for chunk in rows.chunks(qep_store::sql::ITEMS_PER_INSERT) {
+            ids.extend(self.insert_items_tx(&mut tx, chunk, actor, now).await?);
         }
         ids.sort_unstable();
         let detail = if items.len() == 1 {
@@ -874,6 +885,27 @@ impl SqlStore {
             )
         })?;
         Ok(ids.into_iter().map(|(id,)| id).collect())
+    }
+
+    /// Reserves `n` numbers of `year`'s sequence; returns the first.
+    pub(crate) async fn reserve_references(
+        &self,
+        tx: &mut sqlx::Transaction<'_, Db>,
+        year: i32,
+        n: i64,
+    ) -> qep_store::StoreResult<i64> {
+        let (last,): (i64,) = sqlx::query_as(
+            "INSERT INTO reference_counters (prefecture_id, year, last) VALUES ($2, $1, $3) \
+             ON CONFLICT (prefecture_id, year) DO UPDATE SET last = reference_counters.last + $3 \
+             RETURNING last",
+        )
+        .bind(year)
+        .bind(self.p())
+        .bind(n)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(Self::map_err)?;
+        Ok(last - n + 1)
     }
 
     pub(crate) async fn next_reference(

@@ -4,6 +4,7 @@
 
 mod analyze;
 mod browser;
+mod busy;
 mod cli;
 mod correspondence_import;
 mod helpers;
