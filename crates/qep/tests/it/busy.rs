@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use qep_store::prelude::*;
 
 use crate::helpers::{ADMIN, Client, TestApp};
 
