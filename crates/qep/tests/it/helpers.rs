@@ -34,10 +34,6 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    pub async fn sqlite() -> TestApp {
-        Self::sqlite_with(qep_web::WebConfig::default()).await
-    }
-
     pub async fn sqlite_with(config: qep_web::WebConfig) -> TestApp {
         let path = TempDbPath::new();
         let store: Arc<dyn Store> =
@@ -50,6 +46,12 @@ impl TestApp {
         let db = testdb::create().await?;
         let store: Arc<dyn Store> = Arc::new(PgStore::connect(&db.url).await.expect("connect"));
         Some(Self::build(store, Db::Postgres(db), qep_web::WebConfig::default()).await)
+    }
+
+    /// The demo on SQLite, and on PostgreSQL when a server is configured (always in CI),
+    /// on the system clock: what every HTTP test runs on.
+    pub async fn all() -> Vec<TestApp> {
+        Self::each_backend(Arc::new(qep_app::SystemClock)).await
     }
 
     /// The demo on SQLite, and on PostgreSQL when a server is configured (always in CI),

@@ -89,218 +89,220 @@ async fn run(c: &mut Client<'_>, preview: &str, mapping: &str) -> String {
 
 #[tokio::test]
 async fn admin_uploads_a_call_log_fixes_its_mapping_and_imports_it_once() {
-    let app = TestApp::sqlite().await;
-    let mut admin = app.client();
-    admin.login(ADMIN).await;
-    let mappings_before = app.store.list_mappings().await.expect("mappings").len();
-    let imports_before = app.store.list_imports(100).await.expect("imports").len();
+    for app in TestApp::all().await {
+        let mut admin = app.client();
+        admin.login(ADMIN).await;
+        let mappings_before = app.store.list_mappings().await.expect("mappings").len();
+        let imports_before = app.store.list_imports(100).await.expect("imports").len();
 
-    // The built-in mapping does not know this switch's headers: the preview says which
-    // fields have no column and lists the file's columns.
-    let preview = upload(&mut admin, "appels").await;
-    let id = preview.rsplit('/').next().expect("id").to_owned();
-    let page = admin.get(&preview).await;
-    assert_eq!(page.status, StatusCode::OK);
-    assert!(
-        text(&page.body).contains("aucune colonne pour « started_at »"),
-        "{}",
-        page.body
-    );
-    assert!(
-        text(&page.body).contains("Début appel, Groupe d'appel"),
-        "{}",
-        page.body
-    );
-    assert!(
-        !text(&page.body).contains("Lancer l'import"),
-        "no import with a bad mapping"
-    );
-    let edit = format!("/administration/correspondances/nouveau?copie=appels&echantillon={id}");
-    assert!(text(&page.body).contains(&edit), "link to the editor");
+        // The built-in mapping does not know this switch's headers: the preview says which
+        // fields have no column and lists the file's columns.
+        let preview = upload(&mut admin, "appels").await;
+        let id = preview.rsplit('/').next().expect("id").to_owned();
+        let page = admin.get(&preview).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            text(&page.body).contains("aucune colonne pour « started_at »"),
+            "{}",
+            page.body
+        );
+        assert!(
+            text(&page.body).contains("Début appel, Groupe d'appel"),
+            "{}",
+            page.body
+        );
+        assert!(
+            !text(&page.body).contains("Lancer l'import"),
+            "no import with a bad mapping"
+        );
+        let edit = format!("/administration/correspondances/nouveau?copie=appels&echantillon={id}");
+        assert!(text(&page.body).contains(&edit), "link to the editor");
 
-    // The editor offers the file's headers, previews without saving, then saves.
-    let editor = admin.get(&edit).await;
-    assert_eq!(editor.status, StatusCode::OK);
-    assert!(
-        text(&editor.body).contains("<option value=\"Début appel\">"),
-        "datalist of headers"
-    );
-    assert!(text(&editor.body).contains("value=\"appels-local\""));
-    let values = "Décroché = oui\nPerdu = non\nAbandonné = non\nDébordement = non";
-    let fields = |action: &'static str| {
-        vec![
-            ("name", "standard-autocom"),
-            ("source", "calls"),
-            ("description", "Journal d'appels de l'autocommutateur"),
-            ("date_format", "%d/%m/%Y %H:%M:%S"),
-            ("col.started_at", "Début appel"),
-            ("col.line", "Groupe d'appel"),
-            ("col.answered", "Issue"),
-            ("col.rings", "Nb sonneries"),
-            ("values.answered", values),
-            ("action", action),
-        ]
-    };
-    let mut with_sample = fields("preview");
-    with_sample.push(("sample", &id));
-    let res = admin
-        .post("/administration/correspondances/nouveau", &with_sample)
-        .await;
-    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-    assert!(text(&res.body).contains("Décroché → oui"), "{}", res.body);
-    assert!(text(&res.body).contains("04/01/2023 10:09:14"));
-    assert_eq!(
-        app.store.list_mappings().await.expect("mappings").len(),
-        mappings_before
-    );
-    let mut save = fields("save");
-    save.push(("sample", &id));
-    let res = admin
-        .post("/administration/correspondances/nouveau", &save)
-        .await;
-    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
-    assert_eq!(res.location(), format!("{preview}?modele=standard-autocom"));
-    let saved = app.store.list_mappings().await.expect("mappings");
-    let saved = saved
-        .iter()
-        .find(|m| m.name == "standard-autocom")
-        .expect("saved");
-    assert!(saved.definition.contains("Début appel"));
+        // The editor offers the file's headers, previews without saving, then saves.
+        let editor = admin.get(&edit).await;
+        assert_eq!(editor.status, StatusCode::OK);
+        assert!(
+            text(&editor.body).contains("<option value=\"Début appel\">"),
+            "datalist of headers"
+        );
+        assert!(text(&editor.body).contains("value=\"appels-local\""));
+        let values = "Décroché = oui\nPerdu = non\nAbandonné = non\nDébordement = non";
+        let fields = |action: &'static str| {
+            vec![
+                ("name", "standard-autocom"),
+                ("source", "calls"),
+                ("description", "Journal d'appels de l'autocommutateur"),
+                ("date_format", "%d/%m/%Y %H:%M:%S"),
+                ("col.started_at", "Début appel"),
+                ("col.line", "Groupe d'appel"),
+                ("col.answered", "Issue"),
+                ("col.rings", "Nb sonneries"),
+                ("values.answered", values),
+                ("action", action),
+            ]
+        };
+        let mut with_sample = fields("preview");
+        with_sample.push(("sample", &id));
+        let res = admin
+            .post("/administration/correspondances/nouveau", &with_sample)
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        assert!(text(&res.body).contains("Décroché → oui"), "{}", res.body);
+        assert!(text(&res.body).contains("04/01/2023 10:09:14"));
+        assert_eq!(
+            app.store.list_mappings().await.expect("mappings").len(),
+            mappings_before
+        );
+        let mut save = fields("save");
+        save.push(("sample", &id));
+        let res = admin
+            .post("/administration/correspondances/nouveau", &save)
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+        assert_eq!(res.location(), format!("{preview}?modele=standard-autocom"));
+        let saved = app.store.list_mappings().await.expect("mappings");
+        let saved = saved
+            .iter()
+            .find(|m| m.name == "standard-autocom")
+            .expect("saved");
+        assert!(saved.definition.contains("Début appel"));
 
-    // The preview now reads the rows, and the import runs as a job.
-    let page = admin.get(res.location()).await;
-    assert!(text(&page.body).contains("Modèle « standard-autocom » enregistré."));
-    assert!(
-        text(&page.body).contains("Lancer l'import"),
-        "{}",
-        page.body
-    );
-    assert!(text(&page.body).contains("Décroché → oui"));
-    assert!(text(&page.body).contains("colonne « Début appel »"));
-    let done = run(&mut admin, &preview, "standard-autocom").await;
-    assert!(done.contains("Import terminé"), "{done}");
-    assert!(!done.contains("import-job.js"), "no polling once done");
-    let script = admin.get("/static/qep/import-job.js").await;
-    assert_eq!(script.status, StatusCode::OK);
-    let content_type = script.headers.get("content-type").expect("type");
-    assert!(
-        content_type
-            .to_str()
-            .unwrap_or_default()
-            .contains("javascript"),
-        "{content_type:?}"
-    );
-    let facts = app.store.list_facts(2023).await.expect("facts");
-    assert!(!facts.is_empty(), "facts of 2023 saved");
-    let imports = app.store.list_imports(100).await.expect("imports");
-    assert_eq!(imports.len(), imports_before + 1);
-    assert_eq!(imports[0].file_name, CALL_LOG_NAME);
-    assert!(imports[0].rows > 1000, "{}", imports[0].rows);
-    // The upload is gone once launched.
-    assert_eq!(admin.get(&preview).await.status, StatusCode::NOT_FOUND);
-    let list = admin.get("/administration/imports").await;
-    assert!(text(&list.body).contains(CALL_LOG_NAME));
+        // The preview now reads the rows, and the import runs as a job.
+        let page = admin.get(res.location()).await;
+        assert!(text(&page.body).contains("Modèle « standard-autocom » enregistré."));
+        assert!(
+            text(&page.body).contains("Lancer l'import"),
+            "{}",
+            page.body
+        );
+        assert!(text(&page.body).contains("Décroché → oui"));
+        assert!(text(&page.body).contains("colonne « Début appel »"));
+        let done = run(&mut admin, &preview, "standard-autocom").await;
+        assert!(done.contains("Import terminé"), "{done}");
+        assert!(!done.contains("import-job.js"), "no polling once done");
+        let script = admin.get("/static/qep/import-job.js").await;
+        assert_eq!(script.status, StatusCode::OK);
+        let content_type = script.headers.get("content-type").expect("type");
+        assert!(
+            content_type
+                .to_str()
+                .unwrap_or_default()
+                .contains("javascript"),
+            "{content_type:?}"
+        );
+        let facts = app.store.list_facts(2023).await.expect("facts");
+        assert!(!facts.is_empty(), "facts of 2023 saved");
+        let imports = app.store.list_imports(100).await.expect("imports");
+        assert_eq!(imports.len(), imports_before + 1);
+        assert_eq!(imports[0].file_name, CALL_LOG_NAME);
+        assert!(imports[0].rows > 1000, "{}", imports[0].rows);
+        // The upload is gone once launched.
+        assert_eq!(admin.get(&preview).await.status, StatusCode::NOT_FOUND);
+        let list = admin.get("/administration/imports").await;
+        assert!(text(&list.body).contains(CALL_LOG_NAME));
 
-    // The same file again changes nothing.
-    let again = upload(&mut admin, "standard-autocom").await;
-    let done = run(&mut admin, &again, "standard-autocom").await;
-    assert!(done.contains("déjà importé"), "{done}");
-    assert_eq!(
-        app.store.list_imports(100).await.expect("imports").len(),
-        imports_before + 1
-    );
+        // The same file again changes nothing.
+        let again = upload(&mut admin, "standard-autocom").await;
+        let done = run(&mut admin, &again, "standard-autocom").await;
+        assert!(done.contains("déjà importé"), "{done}");
+        assert_eq!(
+            app.store.list_imports(100).await.expect("imports").len(),
+            imports_before + 1
+        );
 
-    // The saved mapping is listed, editable and deletable; built-ins are read-only.
-    let list = admin.get("/administration/correspondances").await;
-    assert!(text(&list.body).contains("/administration/correspondances/standard-autocom"));
-    let edit = admin
-        .get("/administration/correspondances/standard-autocom")
-        .await;
-    assert_eq!(edit.status, StatusCode::OK);
-    assert!(text(&edit.body).contains("value=\"Issue\""));
-    let builtin = admin.get("/administration/correspondances/appels").await;
-    assert!(text(&builtin.body).contains("Copier dans un nouveau modèle"));
-    let res = admin
-        .post("/administration/correspondances/appels", &fields("save"))
-        .await;
-    assert_eq!(res.status, StatusCode::FORBIDDEN);
-    let res = admin
-        .post(
-            "/administration/correspondances/standard-autocom/suppression",
-            &[],
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::SEE_OTHER);
-    assert_eq!(
-        app.store.list_mappings().await.expect("mappings").len(),
-        mappings_before
-    );
-    app.cleanup().await;
+        // The saved mapping is listed, editable and deletable; built-ins are read-only.
+        let list = admin.get("/administration/correspondances").await;
+        assert!(text(&list.body).contains("/administration/correspondances/standard-autocom"));
+        let edit = admin
+            .get("/administration/correspondances/standard-autocom")
+            .await;
+        assert_eq!(edit.status, StatusCode::OK);
+        assert!(text(&edit.body).contains("value=\"Issue\""));
+        let builtin = admin.get("/administration/correspondances/appels").await;
+        assert!(text(&builtin.body).contains("Copier dans un nouveau modèle"));
+        let res = admin
+            .post("/administration/correspondances/appels", &fields("save"))
+            .await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN);
+        let res = admin
+            .post(
+                "/administration/correspondances/standard-autocom/suppression",
+                &[],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            app.store.list_mappings().await.expect("mappings").len(),
+            mappings_before
+        );
+        app.cleanup().await;
+    }
 }
 
 #[tokio::test]
 async fn a_mapping_form_with_errors_shows_them_on_their_fields_and_saves_nothing() {
-    let app = TestApp::sqlite().await;
-    let mut admin = app.client();
-    admin.login(ADMIN).await;
-    let mappings_before = app.store.list_mappings().await.expect("mappings").len();
-    assert_eq!(
-        admin
-            .get("/administration/correspondances/nouveau?source=titles")
-            .await
-            .status,
-        StatusCode::OK
-    );
-    let res = admin
-        .post(
-            "/administration/correspondances/nouveau",
-            &[
-                ("name", "Mon Modèle"),
-                ("source", "titles"),
-                ("date_format", "%H:%M"),
-                ("col.title", "Type"),
-                ("const.title", "cni"),
-                ("values.title", "CNI+ = identity\nsans signe égal"),
-                ("action", "save"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
-    for id in [
-        "mapping-name",
-        "mapping-date-format",
-        "mapping-col-title",
-        "mapping-values-title",
-    ] {
-        assert!(
-            text(&res.body).contains(&format!("id=\"{id}-error\"")),
-            "{id}: {}",
-            res.body
+    for app in TestApp::all().await {
+        let mut admin = app.client();
+        admin.login(ADMIN).await;
+        let mappings_before = app.store.list_mappings().await.expect("mappings").len();
+        assert_eq!(
+            admin
+                .get("/administration/correspondances/nouveau?source=titles")
+                .await
+                .status,
+            StatusCode::OK
         );
+        let res = admin
+            .post(
+                "/administration/correspondances/nouveau",
+                &[
+                    ("name", "Mon Modèle"),
+                    ("source", "titles"),
+                    ("date_format", "%H:%M"),
+                    ("col.title", "Type"),
+                    ("const.title", "cni"),
+                    ("values.title", "CNI+ = identity\nsans signe égal"),
+                    ("action", "save"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
+        for id in [
+            "mapping-name",
+            "mapping-date-format",
+            "mapping-col-title",
+            "mapping-values-title",
+        ] {
+            assert!(
+                text(&res.body).contains(&format!("id=\"{id}-error\"")),
+                "{id}: {}",
+                res.body
+            );
+            assert!(
+                text(&res.body).contains(&format!("href=\"#{id}\"")),
+                "{id} in the summary"
+            );
+        }
         assert!(
-            text(&res.body).contains(&format!("href=\"#{id}\"")),
-            "{id} in the summary"
+            text(&res.body).contains("sans signe égal"),
+            "the input is kept"
         );
+        assert!(text(&res.body).contains("aria-invalid=\"true\""));
+        // A built-in's name cannot be taken.
+        let res = admin
+            .post(
+                "/administration/correspondances/nouveau",
+                &[("name", "titres"), ("source", "titles"), ("action", "save")],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(text(&res.body).contains("modèle intégré"));
+        assert_eq!(
+            app.store.list_mappings().await.expect("mappings").len(),
+            mappings_before
+        );
+        app.cleanup().await;
     }
-    assert!(
-        text(&res.body).contains("sans signe égal"),
-        "the input is kept"
-    );
-    assert!(text(&res.body).contains("aria-invalid=\"true\""));
-    // A built-in's name cannot be taken.
-    let res = admin
-        .post(
-            "/administration/correspondances/nouveau",
-            &[("name", "titres"), ("source", "titles"), ("action", "save")],
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(text(&res.body).contains("modèle intégré"));
-    assert_eq!(
-        app.store.list_mappings().await.expect("mappings").len(),
-        mappings_before
-    );
-    app.cleanup().await;
 }
 
 const PAGES: [&str; 7] = [
@@ -323,75 +325,78 @@ const POSTS: [&str; 5] = [
 
 #[tokio::test]
 async fn only_the_quality_lead_imports_and_every_post_needs_its_token() {
-    let app = TestApp::sqlite().await;
-    let imports_before = app.store.list_imports(100).await.expect("imports").len();
-    let mut anon = app.client();
-    for page in PAGES {
-        let res = anon.get(page).await;
-        assert_eq!(res.status, StatusCode::SEE_OTHER, "anonymous {page}");
-        assert!(res.location().starts_with("/connexion"), "{page}");
-    }
-    for path in POSTS {
-        let res = anon.post(path, &[("name", "x")]).await;
-        assert_eq!(res.status, StatusCode::SEE_OTHER, "anonymous POST {path}");
-    }
-    for account in [AGENT, VIEWER] {
-        let mut c = app.client();
-        c.login(account).await;
-        assert!(!text(&c.get("/tableau-de-bord").await.body).contains("/administration/imports"));
+    for app in TestApp::all().await {
+        let imports_before = app.store.list_imports(100).await.expect("imports").len();
+        let mut anon = app.client();
         for page in PAGES {
-            assert_eq!(
-                c.get(page).await.status,
-                StatusCode::FORBIDDEN,
-                "{} {page}",
-                account.0
-            );
+            let res = anon.get(page).await;
+            assert_eq!(res.status, StatusCode::SEE_OTHER, "anonymous {page}");
+            assert!(res.location().starts_with("/connexion"), "{page}");
         }
         for path in POSTS {
-            let res = c.post(path, &[("name", "x"), ("source", "calls")]).await;
+            let res = anon.post(path, &[("name", "x")]).await;
+            assert_eq!(res.status, StatusCode::SEE_OTHER, "anonymous POST {path}");
+        }
+        for account in [AGENT, VIEWER] {
+            let mut c = app.client();
+            c.login(account).await;
+            assert!(
+                !text(&c.get("/tableau-de-bord").await.body).contains("/administration/imports")
+            );
+            for page in PAGES {
+                assert_eq!(
+                    c.get(page).await.status,
+                    StatusCode::FORBIDDEN,
+                    "{} {page}",
+                    account.0
+                );
+            }
+            for path in POSTS {
+                let res = c.post(path, &[("name", "x"), ("source", "calls")]).await;
+                assert_eq!(
+                    res.status,
+                    StatusCode::FORBIDDEN,
+                    "{} POST {path}",
+                    account.0
+                );
+            }
+            let (ct, body) = multipart("appels", CALL_LOG_NAME, &call_log());
+            let path = format!("/administration/imports?csrf_token={}", c.csrf());
+            let res = c.send_raw(Method::POST, &path, Some(&ct), body).await;
+            assert_eq!(res.status, StatusCode::FORBIDDEN, "{} upload", account.0);
+        }
+        let mut admin = app.client();
+        admin.login(ADMIN).await;
+        assert!(
+            text(&admin.get("/tableau-de-bord").await.body)
+                .contains("href=\"/administration/imports\"")
+        );
+        for path in POSTS {
+            let res = admin.post_without_token(path, &[("name", "x")]).await;
             assert_eq!(
                 res.status,
                 StatusCode::FORBIDDEN,
-                "{} POST {path}",
-                account.0
+                "POST {path} without token"
             );
+            assert!(text(&res.body).contains("Formulaire expiré"));
         }
         let (ct, body) = multipart("appels", CALL_LOG_NAME, &call_log());
-        let path = format!("/administration/imports?csrf_token={}", c.csrf());
-        let res = c.send_raw(Method::POST, &path, Some(&ct), body).await;
-        assert_eq!(res.status, StatusCode::FORBIDDEN, "{} upload", account.0);
-    }
-    let mut admin = app.client();
-    admin.login(ADMIN).await;
-    assert!(
-        text(&admin.get("/tableau-de-bord").await.body)
-            .contains("href=\"/administration/imports\"")
-    );
-    for path in POSTS {
-        let res = admin.post_without_token(path, &[("name", "x")]).await;
+        let res = admin
+            .send_raw(Method::POST, "/administration/imports", Some(&ct), body)
+            .await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN, "upload without token");
+        // An empty upload is refused with the error on its field.
+        let (ct, body) = multipart("appels", "vide.csv", b"");
+        let path = format!("/administration/imports?csrf_token={}", admin.csrf());
+        let res = admin.send_raw(Method::POST, &path, Some(&ct), body).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(text(&res.body).contains("id=\"import-file-error\""));
         assert_eq!(
-            res.status,
-            StatusCode::FORBIDDEN,
-            "POST {path} without token"
+            app.store.list_imports(100).await.expect("imports").len(),
+            imports_before
         );
-        assert!(text(&res.body).contains("Formulaire expiré"));
+        app.cleanup().await;
     }
-    let (ct, body) = multipart("appels", CALL_LOG_NAME, &call_log());
-    let res = admin
-        .send_raw(Method::POST, "/administration/imports", Some(&ct), body)
-        .await;
-    assert_eq!(res.status, StatusCode::FORBIDDEN, "upload without token");
-    // An empty upload is refused with the error on its field.
-    let (ct, body) = multipart("appels", "vide.csv", b"");
-    let path = format!("/administration/imports?csrf_token={}", admin.csrf());
-    let res = admin.send_raw(Method::POST, &path, Some(&ct), body).await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(text(&res.body).contains("id=\"import-file-error\""));
-    assert_eq!(
-        app.store.list_imports(100).await.expect("imports").len(),
-        imports_before
-    );
-    app.cleanup().await;
 }
 
 /// The upload, preview, editor and job pages in a real headless Chromium, checked with

@@ -179,215 +179,217 @@ fn indicators_json_has_the_documented_shape_and_the_sources_grades() {
 
 #[tokio::test]
 async fn the_dashboard_grades_values_and_validation_freezes_a_month() {
-    let app = TestApp::sqlite().await;
-    let mut admin = app.client();
-    admin.login(ADMIN).await;
-    let latest = admin.get("/tableau-de-bord").await;
-    assert!(
-        latest.body.contains("Tableau de bord 2022"),
-        "defaults to the latest year with data (the demo's imported statistics)"
-    );
-    let page = admin.get("/tableau-de-bord?annee=2020").await;
-    assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("Tableau de bord 2020"));
-    assert!(
-        page.body.contains("qep-level--4"),
-        "a level-4 cell is shown"
-    );
-    assert!(
-        page.body.contains("niveau 4 : Écart supérieur à 50 %"),
-        "levels are not colour-only"
-    );
-    assert!(page.body.contains("91,19\u{a0}%"));
-
-    // Freeze January 2020, then change its email rate: the published figure stays.
-    let res = admin
-        .post("/indicateurs/validation", &[("period", "2020-01")])
-        .await;
-    assert_eq!(res.status, StatusCode::SEE_OTHER);
-    let res = admin
-        .post(
-            "/indicateurs/m1.email.on_time/valeurs",
-            &[("period", "2020-01"), ("value", "50")],
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::SEE_OTHER);
-    let page = admin.get("/tableau-de-bord?annee=2020").await;
-    assert!(page.body.contains("Données modifiées depuis la validation"));
-    assert!(
-        page.body.contains("janvier 2020 : aujourd'hui 50\u{a0}%"),
-        "{}",
-        &page.body[page.body.find("modifiées").unwrap_or(0)..][..600]
-    );
-    assert!(
-        page.body
-            .contains("validé par referente.qualite@demo.invalid")
-    );
-    let again = admin
-        .post("/indicateurs/validation", &[("period", "2020-01")])
-        .await;
-    assert_eq!(
-        again.status,
-        StatusCode::SEE_OTHER,
-        "a second validation is refused with a notice"
-    );
-    let validations = app.store.list_validations(2020).await.expect("validations");
-    assert_eq!(validations.len(), 1);
-
-    // Bad entries are refused on their fields.
-    let res = admin
-        .post(
-            "/indicateurs/m1.email.on_time/valeurs",
-            &[("period", "2020-13"), ("value", "x"), ("numerator", "5")],
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(res.body.contains("aria-describedby=\"value-period-error\""));
-    assert!(res.body.contains("aria-describedby=\"value-value-error\""));
-
-    // A local target replaces the national one for its year and changes the grade.
-    let res = admin
-        .post(
-            "/indicateurs/m1.phone.answered/cibles",
-            &[("year", "2020"), ("comparator", ">="), ("value", "95")],
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::SEE_OTHER);
-    let page = admin.get("/indicateurs/m1.phone.answered?annee=2020").await;
-    assert_eq!(page.status, StatusCode::OK);
-    assert!(
-        page.body.contains("<svg class=\"qep-chart\""),
-        "chart of the months"
-    );
-    assert!(page.body.contains("≥ 95\u{a0}%"), "local target shown");
-    assert!(
-        page.body.contains("≥ 90\u{a0}%"),
-        "national target kept visible"
-    );
-    assert!(
-        page.body.contains("niveau 2"),
-        "93.84 vs ≥ 95 is now level 2"
-    );
-
-    // Viewers read the indicator pages but change nothing.
-    let mut viewer = app.client();
-    viewer.login(VIEWER).await;
-    let page = viewer
-        .get("/indicateurs/m1.phone.answered?annee=2020")
-        .await;
-    assert_eq!(page.status, StatusCode::OK);
-    assert!(!page.body.contains("Saisir une valeur"));
-    for (path, fields) in [
-        (
-            "/indicateurs/m1.email.on_time/valeurs",
-            vec![("period", "2020-02"), ("value", "1")],
-        ),
-        (
-            "/indicateurs/m1.email.on_time/cibles",
-            vec![("year", "2020"), ("comparator", ">="), ("value", "1")],
-        ),
-        ("/indicateurs/validation", vec![("period", "2020-02")]),
-    ] {
-        assert_eq!(
-            viewer.post(path, &fields).await.status,
-            StatusCode::FORBIDDEN,
-            "{path}"
+    for app in TestApp::all().await {
+        let mut admin = app.client();
+        admin.login(ADMIN).await;
+        let latest = admin.get("/tableau-de-bord").await;
+        assert!(
+            latest.body.contains("Tableau de bord 2022"),
+            "defaults to the latest year with data (the demo's imported statistics)"
         );
+        let page = admin.get("/tableau-de-bord?annee=2020").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("Tableau de bord 2020"));
+        assert!(
+            page.body.contains("qep-level--4"),
+            "a level-4 cell is shown"
+        );
+        assert!(
+            page.body.contains("niveau 4 : Écart supérieur à 50 %"),
+            "levels are not colour-only"
+        );
+        assert!(page.body.contains("91,19\u{a0}%"));
+
+        // Freeze January 2020, then change its email rate: the published figure stays.
+        let res = admin
+            .post("/indicateurs/validation", &[("period", "2020-01")])
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER);
+        let res = admin
+            .post(
+                "/indicateurs/m1.email.on_time/valeurs",
+                &[("period", "2020-01"), ("value", "50")],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER);
+        let page = admin.get("/tableau-de-bord?annee=2020").await;
+        assert!(page.body.contains("Données modifiées depuis la validation"));
+        assert!(
+            page.body.contains("janvier 2020 : aujourd'hui 50\u{a0}%"),
+            "{}",
+            &page.body[page.body.find("modifiées").unwrap_or(0)..][..600]
+        );
+        assert!(
+            page.body
+                .contains("validé par referente.qualite@demo.invalid")
+        );
+        let again = admin
+            .post("/indicateurs/validation", &[("period", "2020-01")])
+            .await;
+        assert_eq!(
+            again.status,
+            StatusCode::SEE_OTHER,
+            "a second validation is refused with a notice"
+        );
+        let validations = app.store.list_validations(2020).await.expect("validations");
+        assert_eq!(validations.len(), 1);
+
+        // Bad entries are refused on their fields.
+        let res = admin
+            .post(
+                "/indicateurs/m1.email.on_time/valeurs",
+                &[("period", "2020-13"), ("value", "x"), ("numerator", "5")],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(res.body.contains("aria-describedby=\"value-period-error\""));
+        assert!(res.body.contains("aria-describedby=\"value-value-error\""));
+
+        // A local target replaces the national one for its year and changes the grade.
+        let res = admin
+            .post(
+                "/indicateurs/m1.phone.answered/cibles",
+                &[("year", "2020"), ("comparator", ">="), ("value", "95")],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER);
+        let page = admin.get("/indicateurs/m1.phone.answered?annee=2020").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.body.contains("<svg class=\"qep-chart\""),
+            "chart of the months"
+        );
+        assert!(page.body.contains("≥ 95\u{a0}%"), "local target shown");
+        assert!(
+            page.body.contains("≥ 90\u{a0}%"),
+            "national target kept visible"
+        );
+        assert!(
+            page.body.contains("niveau 2"),
+            "93.84 vs ≥ 95 is now level 2"
+        );
+
+        // Viewers read the indicator pages but change nothing.
+        let mut viewer = app.client();
+        viewer.login(VIEWER).await;
+        let page = viewer
+            .get("/indicateurs/m1.phone.answered?annee=2020")
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(!page.body.contains("Saisir une valeur"));
+        for (path, fields) in [
+            (
+                "/indicateurs/m1.email.on_time/valeurs",
+                vec![("period", "2020-02"), ("value", "1")],
+            ),
+            (
+                "/indicateurs/m1.email.on_time/cibles",
+                vec![("year", "2020"), ("comparator", ">="), ("value", "1")],
+            ),
+            ("/indicateurs/validation", vec![("period", "2020-02")]),
+        ] {
+            assert_eq!(
+                viewer.post(path, &fields).await.status,
+                StatusCode::FORBIDDEN,
+                "{path}"
+            );
+        }
+        assert_eq!(
+            viewer.get("/indicateurs/m9.inconnu").await.status,
+            StatusCode::NOT_FOUND
+        );
+        app.cleanup().await;
     }
-    assert_eq!(
-        viewer.get("/indicateurs/m9.inconnu").await.status,
-        StatusCode::NOT_FOUND
-    );
-    app.cleanup().await;
 }
 
 #[tokio::test]
 async fn admins_add_local_indicators_that_are_graded_like_the_others() {
-    let app = TestApp::sqlite().await;
-    let mut admin = app.client();
-    admin.login(ADMIN).await;
-    let page = admin.get("/administration/indicateurs-locaux").await;
-    assert_eq!(page.status, StatusCode::OK);
-    let res = admin
-        .post(
-            "/administration/indicateurs-locaux",
-            &[
-                ("code", "m1.email.on_time"),
-                ("label", "x"),
-                ("kind", "value"),
-                ("unit", "percent"),
-                ("comparator", ">="),
-                ("periodicity", "monthly"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(res.body.contains("existe déjà"));
-    let res = admin
-        .post(
-            "/administration/indicateurs-locaux",
-            &[
-                ("code", "accueil.attente"),
-                ("label", "Attente"),
-                ("kind", "value"),
-                ("unit", "percent"),
-                ("comparator", ">="),
-                ("periodicity", "monthly"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(res.body.contains("doit commencer par « local. »"));
-    let res = admin
-        .post(
-            "/administration/indicateurs-locaux",
-            &[
-                ("code", "local.accueil.attente"),
-                ("label", "Temps d'attente moyen à l'accueil"),
-                ("kind", "value"),
-                ("unit", "hours"),
-                ("comparator", "<="),
-                ("periodicity", "monthly"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::SEE_OTHER);
-    assert!(
-        res.location()
-            .starts_with("/indicateurs/local.accueil.attente")
-    );
-    admin
-        .post(
-            "/indicateurs/local.accueil.attente/cibles",
-            &[("year", "2020"), ("comparator", "<="), ("value", "0,5")],
-        )
-        .await;
-    admin
-        .post(
-            "/indicateurs/local.accueil.attente/valeurs",
-            &[("period", "2020-03"), ("value", "0,9")],
-        )
-        .await;
-    let page = admin.get("/tableau-de-bord?annee=2020").await;
-    assert!(
-        page.body.contains("Indicateurs locaux")
-            && page.body.contains("Temps d&#x27;attente moyen")
-            || page.body.contains("Temps d'attente moyen")
-    );
-    // 0.9 h against ≤ 0.5 h: gap 80 % → level 4.
-    let cat = qep_app::indicators::catalogue(&app.ctx)
-        .await
-        .expect("catalogue");
-    let res = qep_app::indicators::results(&app.ctx, &cat, 2020, None, None)
-        .await
-        .expect("results");
-    let flat = res.flat();
-    let march = flat
-        .iter()
-        .find(|r| r.code == "local.accueil.attente" && r.period.to_string() == "2020-03")
-        .expect("local value");
-    assert_eq!(march.level.map(|l| l.number()), Some(4));
-    app.cleanup().await;
+    for app in TestApp::all().await {
+        let mut admin = app.client();
+        admin.login(ADMIN).await;
+        let page = admin.get("/administration/indicateurs-locaux").await;
+        assert_eq!(page.status, StatusCode::OK);
+        let res = admin
+            .post(
+                "/administration/indicateurs-locaux",
+                &[
+                    ("code", "m1.email.on_time"),
+                    ("label", "x"),
+                    ("kind", "value"),
+                    ("unit", "percent"),
+                    ("comparator", ">="),
+                    ("periodicity", "monthly"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(res.body.contains("existe déjà"));
+        let res = admin
+            .post(
+                "/administration/indicateurs-locaux",
+                &[
+                    ("code", "accueil.attente"),
+                    ("label", "Attente"),
+                    ("kind", "value"),
+                    ("unit", "percent"),
+                    ("comparator", ">="),
+                    ("periodicity", "monthly"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(res.body.contains("doit commencer par « local. »"));
+        let res = admin
+            .post(
+                "/administration/indicateurs-locaux",
+                &[
+                    ("code", "local.accueil.attente"),
+                    ("label", "Temps d'attente moyen à l'accueil"),
+                    ("kind", "value"),
+                    ("unit", "hours"),
+                    ("comparator", "<="),
+                    ("periodicity", "monthly"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER);
+        assert!(
+            res.location()
+                .starts_with("/indicateurs/local.accueil.attente")
+        );
+        admin
+            .post(
+                "/indicateurs/local.accueil.attente/cibles",
+                &[("year", "2020"), ("comparator", "<="), ("value", "0,5")],
+            )
+            .await;
+        admin
+            .post(
+                "/indicateurs/local.accueil.attente/valeurs",
+                &[("period", "2020-03"), ("value", "0,9")],
+            )
+            .await;
+        let page = admin.get("/tableau-de-bord?annee=2020").await;
+        assert!(
+            page.body.contains("Indicateurs locaux")
+                && page.body.contains("Temps d&#x27;attente moyen")
+                || page.body.contains("Temps d'attente moyen")
+        );
+        // 0.9 h against ≤ 0.5 h: gap 80 % → level 4.
+        let cat = qep_app::indicators::catalogue(&app.ctx)
+            .await
+            .expect("catalogue");
+        let res = qep_app::indicators::results(&app.ctx, &cat, 2020, None, None)
+            .await
+            .expect("results");
+        let flat = res.flat();
+        let march = flat
+            .iter()
+            .find(|r| r.code == "local.accueil.attente" && r.period.to_string() == "2020-03")
+            .expect("local value");
+        assert_eq!(march.level.map(|l| l.number()), Some(4));
+        app.cleanup().await;
+    }
 }
 
 #[test]
@@ -577,61 +579,62 @@ fn the_year_exports_as_a_workbook_and_csv_matching_the_json() {
 
 #[tokio::test]
 async fn the_public_results_page_shows_validated_figures_only() {
-    let app = TestApp::sqlite().await;
-    let mut public = app.client();
-    let page = public.get("/resultats").await;
-    assert_eq!(page.status, StatusCode::OK);
-    assert!(
-        page.body
-            .contains("Aucun résultat n&#x27;a encore été validé")
-            || page.body.contains("Aucun résultat n'a encore été validé")
-    );
-    assert!(!page.body.contains("91,19"), "nothing before validation");
+    for app in TestApp::all().await {
+        let mut public = app.client();
+        let page = public.get("/resultats").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.body
+                .contains("Aucun résultat n&#x27;a encore été validé")
+                || page.body.contains("Aucun résultat n'a encore été validé")
+        );
+        assert!(!page.body.contains("91,19"), "nothing before validation");
 
-    let mut admin = app.client();
-    admin.login(ADMIN).await;
-    for period in ["2020", "2020-12"] {
-        let res = admin
-            .post("/indicateurs/validation", &[("period", period)])
+        let mut admin = app.client();
+        admin.login(ADMIN).await;
+        for period in ["2020", "2020-12"] {
+            let res = admin
+                .post("/indicateurs/validation", &[("period", period)])
+                .await;
+            assert_eq!(res.status, StatusCode::SEE_OTHER);
+        }
+        // A later change does not reach the public page.
+        admin
+            .post(
+                "/indicateurs/m1.email.on_time/valeurs",
+                &[
+                    ("period", "2020"),
+                    ("value", "12"),
+                    ("numerator", "12"),
+                    ("denominator", "100"),
+                ],
+            )
             .await;
-        assert_eq!(res.status, StatusCode::SEE_OTHER);
+        let page = public.get("/resultats").await;
+        assert!(
+            page.body.contains("Résultats – année 2020")
+                && page.body.contains("Résultats – décembre 2020")
+        );
+        assert!(page.body.contains("91,19\u{a0}%"), "the validated figure");
+        assert!(!page.body.contains("12\u{a0}%"), "not the later change");
+        let csv = public.get("/resultats/donnees.csv").await;
+        assert_eq!(csv.status, StatusCode::OK);
+        assert!(csv.body.starts_with('\u{feff}'));
+        let line = csv
+            .body
+            .lines()
+            .find(|l| l.contains("\"m1.email.on_time\"") && l.contains("annuelle"))
+            .expect("email line");
+        assert!(
+            line.starts_with("\"PREF-61\";\"Préfecture de démonstration de l'Orne\""),
+            "{line}"
+        );
+        assert!(
+            line.contains(";2020-01-01;2020-12-31;annuelle;91,19;\"%\";"),
+            "{line}"
+        );
+        app.cleanup().await;
     }
-    // A later change does not reach the public page.
-    admin
-        .post(
-            "/indicateurs/m1.email.on_time/valeurs",
-            &[
-                ("period", "2020"),
-                ("value", "12"),
-                ("numerator", "12"),
-                ("denominator", "100"),
-            ],
-        )
-        .await;
-    let page = public.get("/resultats").await;
-    assert!(
-        page.body.contains("Résultats – année 2020")
-            && page.body.contains("Résultats – décembre 2020")
-    );
-    assert!(page.body.contains("91,19\u{a0}%"), "the validated figure");
-    assert!(!page.body.contains("12\u{a0}%"), "not the later change");
-    let csv = public.get("/resultats/donnees.csv").await;
-    assert_eq!(csv.status, StatusCode::OK);
-    assert!(csv.body.starts_with('\u{feff}'));
-    let line = csv
-        .body
-        .lines()
-        .find(|l| l.contains("\"m1.email.on_time\"") && l.contains("annuelle"))
-        .expect("email line");
-    assert!(
-        line.starts_with("\"PREF-61\";\"Préfecture de démonstration de l'Orne\""),
-        "{line}"
-    );
-    assert!(
-        line.contains(";2020-01-01;2020-12-31;annuelle;91,19;\"%\";"),
-        "{line}"
-    );
-    app.cleanup().await;
 }
 
 const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/demo/imports");
@@ -935,79 +938,80 @@ fn the_report_and_the_poster_print_the_database_figures() {
 /// tables; the quality lead writes the report's texts, which the next download prints.
 #[tokio::test]
 async fn documents_are_downloaded_from_the_web_and_texts_kept_with_the_year() {
-    let app = TestApp::sqlite().await;
-    let mut anonymous = app.client();
-    let res = anonymous.get("/documents/bilan?annee=2020").await;
-    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    for app in TestApp::all().await {
+        let mut anonymous = app.client();
+        let res = anonymous.get("/documents/bilan?annee=2020").await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER);
 
-    let mut viewer = app.client();
-    viewer.login(VIEWER).await;
-    let page = viewer.get("/documents").await;
-    assert_eq!(page.status, StatusCode::OK);
-    assert!(
-        !page.body.contains("Textes du bilan"),
-        "viewers do not edit texts"
-    );
-    let pdf = viewer.get("/documents/bilan?annee=2020&format=pdf").await;
-    assert_eq!(pdf.status, StatusCode::OK);
-    assert_eq!(pdf.headers["content-type"], "application/pdf");
-    assert!(pdf.bytes.starts_with(b"%PDF"));
-    let docx = viewer.get("/documents/bilan?annee=2020&format=docx").await;
-    assert!(docx.bytes.starts_with(b"PK"));
-    let poster = viewer
-        .get("/documents/transparence?trimestre=2022-Q1&format=a3")
-        .await;
-    assert!(poster.bytes.starts_with(b"%PDF"));
-    let dir = std::env::temp_dir().join(format!("qep-docs-web-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let poster_path = dir.join("affiche.pdf");
-    std::fs::write(&poster_path, &poster.bytes).expect("write");
-    // Demo: the sample call log and sub-prefecture statistics for January to March 2022.
-    assert!(pdf_text(&poster_path).contains("87,58 %"));
-    let xlsx = viewer.get("/documents/tableaux?annee=2020").await;
-    assert!(xlsx.bytes.starts_with(b"PK"));
-    assert_eq!(
-        viewer
-            .get("/documents/transparence?trimestre=2022-Q5")
-            .await
-            .status,
-        StatusCode::BAD_REQUEST
-    );
-    let refused = viewer
-        .post(
-            "/documents/bilan/textes",
-            &[("year", "2020"), ("introduction", "x")],
-        )
-        .await;
-    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        let mut viewer = app.client();
+        viewer.login(VIEWER).await;
+        let page = viewer.get("/documents").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            !page.body.contains("Textes du bilan"),
+            "viewers do not edit texts"
+        );
+        let pdf = viewer.get("/documents/bilan?annee=2020&format=pdf").await;
+        assert_eq!(pdf.status, StatusCode::OK);
+        assert_eq!(pdf.headers["content-type"], "application/pdf");
+        assert!(pdf.bytes.starts_with(b"%PDF"));
+        let docx = viewer.get("/documents/bilan?annee=2020&format=docx").await;
+        assert!(docx.bytes.starts_with(b"PK"));
+        let poster = viewer
+            .get("/documents/transparence?trimestre=2022-Q1&format=a3")
+            .await;
+        assert!(poster.bytes.starts_with(b"%PDF"));
+        let dir = std::env::temp_dir().join(format!("qep-docs-web-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let poster_path = dir.join("affiche.pdf");
+        std::fs::write(&poster_path, &poster.bytes).expect("write");
+        // Demo: the sample call log and sub-prefecture statistics for January to March 2022.
+        assert!(pdf_text(&poster_path).contains("87,58 %"));
+        let xlsx = viewer.get("/documents/tableaux?annee=2020").await;
+        assert!(xlsx.bytes.starts_with(b"PK"));
+        assert_eq!(
+            viewer
+                .get("/documents/transparence?trimestre=2022-Q5")
+                .await
+                .status,
+            StatusCode::BAD_REQUEST
+        );
+        let refused = viewer
+            .post(
+                "/documents/bilan/textes",
+                &[("year", "2020"), ("introduction", "x")],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
 
-    let mut admin = app.client();
-    admin.login(ADMIN).await;
-    let page = admin.get("/documents?annee=2020").await;
-    assert!(page.body.contains("Textes du bilan 2020"));
-    let saved = admin
-        .post(
-            "/documents/bilan/textes",
-            &[
-                ("year", "2020"),
-                ("introduction", "Une année <b>hors norme</b> & #confinée"),
-                ("module-2", "Délais allongés."),
-                ("conclusion", ""),
-            ],
-        )
-        .await;
-    assert_eq!(saved.status, StatusCode::SEE_OTHER);
-    let page = admin.get("/documents?annee=2020").await;
-    // Shown escaped in the form, kept as written.
-    assert!(page.body.contains("Une année &lt;b&gt;hors norme&lt;"));
-    assert!(!page.body.contains("<b>hors norme"));
-    let pdf = admin.get("/documents/bilan?annee=2020").await;
-    let path = dir.join("bilan.pdf");
-    std::fs::write(&path, &pdf.bytes).expect("write");
-    let t = pdf_text(&path);
-    assert!(
-        t.contains("Une année <b>hors norme</b> & #confinée") && t.contains("Délais allongés."),
-        "{t}"
-    );
-    std::fs::remove_dir_all(&dir).ok();
+        let mut admin = app.client();
+        admin.login(ADMIN).await;
+        let page = admin.get("/documents?annee=2020").await;
+        assert!(page.body.contains("Textes du bilan 2020"));
+        let saved = admin
+            .post(
+                "/documents/bilan/textes",
+                &[
+                    ("year", "2020"),
+                    ("introduction", "Une année <b>hors norme</b> & #confinée"),
+                    ("module-2", "Délais allongés."),
+                    ("conclusion", ""),
+                ],
+            )
+            .await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER);
+        let page = admin.get("/documents?annee=2020").await;
+        // Shown escaped in the form, kept as written.
+        assert!(page.body.contains("Une année &lt;b&gt;hors norme&lt;"));
+        assert!(!page.body.contains("<b>hors norme"));
+        let pdf = admin.get("/documents/bilan?annee=2020").await;
+        let path = dir.join("bilan.pdf");
+        std::fs::write(&path, &pdf.bytes).expect("write");
+        let t = pdf_text(&path);
+        assert!(
+            t.contains("Une année <b>hors norme</b> & #confinée") && t.contains("Délais allongés."),
+            "{t}"
+        );
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }

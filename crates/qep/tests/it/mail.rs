@@ -80,154 +80,159 @@ async fn a_citizen_writes_gets_a_reference_and_an_acknowledgement() {
     let Some(server) = smtp_server().await else {
         return;
     };
-    let app = TestApp::sqlite().await;
-    let mut citizen = app.client();
-    let page = citizen.get("/contact").await;
-    assert_eq!(page.status, StatusCode::OK);
-    let xss = "<img src=x onerror=alert(1)>";
-    let res = citizen
-        .post(
-            "/contact",
-            &[
-                ("kind", "complaint"),
-                ("name", xss),
-                ("email", "Usager@Example.org"),
-                ("subject", &format!("Attente {xss}")),
-                (
-                    "message",
-                    "Une heure d'attente au guichet des cartes grises.",
-                ),
-                ("site_web", ""),
-            ],
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
-    let thanks = citizen.get(res.location()).await;
-    assert!(
-        thanks.body.contains("enregistré sous la référence"),
-        "reference shown"
-    );
-    let items = app
-        .store
-        .list_correspondence(&qep_store::CorrespondenceQuery {
-            limit: 10,
-            ..Default::default()
-        })
-        .await
-        .expect("list");
-    assert_eq!(items.len(), 1);
-    let item = &items[0];
-    assert_eq!(
-        (
-            item.channel.as_str(),
-            item.kind.as_str(),
-            item.deadline_days
-        ),
-        ("web_form", "complaint", 5)
-    );
-    assert_eq!(item.requester_email, "usager@example.org");
-    assert_eq!(
-        item.body,
-        "Une heure d'attente au guichet des cartes grises."
-    );
-    assert!(thanks.body.contains(&item.reference));
+    for app in TestApp::all().await {
+        // The capture server is shared by both backends' runs.
+        let already = received(&server).len();
+        let mut citizen = app.client();
+        let page = citizen.get("/contact").await;
+        assert_eq!(page.status, StatusCode::OK);
+        let xss = "<img src=x onerror=alert(1)>";
+        let res = citizen
+            .post(
+                "/contact",
+                &[
+                    ("kind", "complaint"),
+                    ("name", xss),
+                    ("email", "Usager@Example.org"),
+                    ("subject", &format!("Attente {xss}")),
+                    (
+                        "message",
+                        "Une heure d'attente au guichet des cartes grises.",
+                    ),
+                    ("site_web", ""),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+        let thanks = citizen.get(res.location()).await;
+        assert!(
+            thanks.body.contains("enregistré sous la référence"),
+            "reference shown"
+        );
+        let items = app
+            .store
+            .list_correspondence(&qep_store::CorrespondenceQuery {
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .expect("list");
+        assert_eq!(items.len(), 1);
+        let item = &items[0];
+        assert_eq!(
+            (
+                item.channel.as_str(),
+                item.kind.as_str(),
+                item.deadline_days
+            ),
+            ("web_form", "complaint", 5)
+        );
+        assert_eq!(item.requester_email, "usager@example.org");
+        assert_eq!(
+            item.body,
+            "Une heure d'attente au guichet des cartes grises."
+        );
+        assert!(thanks.body.contains(&item.reference));
 
-    // The register shows the citizen's text escaped.
-    let mut admin = app.client();
-    admin.login(ADMIN).await;
-    let page = admin.get(&format!("/registres/courrier/{}", item.id)).await;
-    assert!(page.body.contains("&lt;img src=x onerror=alert(1)&gt;"));
-    assert!(
-        page.body.contains("Une heure d&#x27;attente") || page.body.contains("Une heure d'attente"),
-        "message shown"
-    );
-    assert!(!page.body.contains("<img src=x"));
+        // The register shows the citizen's text escaped.
+        let mut admin = app.client();
+        admin.login(ADMIN).await;
+        let page = admin.get(&format!("/registres/courrier/{}", item.id)).await;
+        assert!(page.body.contains("&lt;img src=x onerror=alert(1)&gt;"));
+        assert!(
+            page.body.contains("Une heure d&#x27;attente")
+                || page.body.contains("Une heure d'attente"),
+            "message shown"
+        );
+        assert!(!page.body.contains("<img src=x"));
 
-    let config = MailConfig {
-        smtp_url: Some(format!("smtp://127.0.0.1:{}", server.port)),
-        from: "Préfecture de démonstration <ne-pas-repondre@demo.invalid>".into(),
-        poll_interval: Duration::from_secs(1),
-    };
-    assert_eq!(send_due(&app.ctx, &config).await, Ok(1));
-    assert_eq!(send_due(&app.ctx, &config).await, Ok(0), "sent once");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mails = loop {
-        let m = received(&server);
-        if !m.is_empty() || Instant::now() > deadline {
-            break m;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    assert_eq!(mails.len(), 1);
-    let m = &mails[0];
-    assert_eq!(m["rcpt_tos"][0], "usager@example.org");
-    assert_eq!(m["auto_submitted"], "auto-replied");
-    assert_eq!(m["content_type"], "text/plain");
-    let subject = m["subject"].as_str().expect("subject");
-    assert!(
-        subject.contains(&item.reference)
-            && subject.contains("Préfecture de démonstration de l'Orne"),
-        "{subject}"
-    );
-    let body = m["body"].as_str().expect("body");
-    assert!(
-        body.contains(&format!("référence {}", item.reference)),
-        "{body}"
-    );
-    assert!(
-        body.contains(&format!(
-            "au plus tard le {}",
-            item.due_on.format("%d/%m/%Y")
-        )),
-        "{body}"
-    );
-    assert!(body.contains("votre réclamation"), "{body}");
+        let config = MailConfig {
+            smtp_url: Some(format!("smtp://127.0.0.1:{}", server.port)),
+            from: "Préfecture de démonstration <ne-pas-repondre@demo.invalid>".into(),
+            poll_interval: Duration::from_secs(1),
+        };
+        assert_eq!(send_due(&app.ctx, &config).await, Ok(1));
+        assert_eq!(send_due(&app.ctx, &config).await, Ok(0), "sent once");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mails = loop {
+            let m: Vec<_> = received(&server).into_iter().skip(already).collect();
+            if !m.is_empty() || Instant::now() > deadline {
+                break m;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        assert_eq!(mails.len(), 1);
+        let m = &mails[0];
+        assert_eq!(m["rcpt_tos"][0], "usager@example.org");
+        assert_eq!(m["auto_submitted"], "auto-replied");
+        assert_eq!(m["content_type"], "text/plain");
+        let subject = m["subject"].as_str().expect("subject");
+        assert!(
+            subject.contains(&item.reference)
+                && subject.contains("Préfecture de démonstration de l'Orne"),
+            "{subject}"
+        );
+        let body = m["body"].as_str().expect("body");
+        assert!(
+            body.contains(&format!("référence {}", item.reference)),
+            "{body}"
+        );
+        assert!(
+            body.contains(&format!(
+                "au plus tard le {}",
+                item.due_on.format("%d/%m/%Y")
+            )),
+            "{body}"
+        );
+        assert!(body.contains("votre réclamation"), "{body}");
+    }
 }
 
 #[tokio::test]
 async fn a_failed_send_waits_and_the_registration_stays() {
-    let app = TestApp::sqlite().await;
-    let mut citizen = app.client();
-    citizen.get("/contact").await;
-    let res = citizen
-        .post(
-            "/contact",
-            &[
-                ("kind", "general_information"),
-                ("email", "a@example.org"),
-                ("subject", "Horaires"),
-                ("message", "Quels horaires ?"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::SEE_OTHER);
-    let closed = MailConfig {
-        smtp_url: Some(format!("smtp://127.0.0.1:{}", free_port())),
-        ..MailConfig::default()
-    };
-    assert_eq!(send_due(&app.ctx, &closed).await, Ok(0));
-    assert_eq!(
-        app.store.outbox_counts().await,
-        Ok((1, 0)),
-        "still waiting, to retry"
-    );
-    assert!(
-        app.store
-            .due_mails(chrono::Utc::now(), 10)
+    for app in TestApp::all().await {
+        let mut citizen = app.client();
+        citizen.get("/contact").await;
+        let res = citizen
+            .post(
+                "/contact",
+                &[
+                    ("kind", "general_information"),
+                    ("email", "a@example.org"),
+                    ("subject", "Horaires"),
+                    ("message", "Quels horaires ?"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER);
+        let closed = MailConfig {
+            smtp_url: Some(format!("smtp://127.0.0.1:{}", free_port())),
+            ..MailConfig::default()
+        };
+        assert_eq!(send_due(&app.ctx, &closed).await, Ok(0));
+        assert_eq!(
+            app.store.outbox_counts().await,
+            Ok((1, 0)),
+            "still waiting, to retry"
+        );
+        assert!(
+            app.store
+                .due_mails(chrono::Utc::now(), 10)
+                .await
+                .expect("due")
+                .is_empty(),
+            "not before its back-off"
+        );
+        let items = app
+            .store
+            .list_correspondence(&qep_store::CorrespondenceQuery {
+                limit: 10,
+                ..Default::default()
+            })
             .await
-            .expect("due")
-            .is_empty(),
-        "not before its back-off"
-    );
-    let items = app
-        .store
-        .list_correspondence(&qep_store::CorrespondenceQuery {
-            limit: 10,
-            ..Default::default()
-        })
-        .await
-        .expect("list");
-    assert_eq!(items.len(), 1, "the registration is kept");
+            .expect("list");
+        assert_eq!(items.len(), 1, "the registration is kept");
+    }
 }
 
 #[tokio::test]
@@ -302,32 +307,32 @@ async fn the_public_form_resists_abuse() {
 
 #[tokio::test]
 async fn the_quality_lead_edits_the_acknowledgement_templates() {
-    let app = TestApp::sqlite().await;
-    let mut admin = app.client();
-    admin.login(ADMIN).await;
-    let page = admin.get("/administration/modeles").await;
-    assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("Modèle par défaut."));
-    let res = admin
-        .post(
-            "/administration/modeles",
-            &[
-                ("key", "ack.general"),
-                ("subject", "Demande {{ reference }}"),
-                ("body", "Bonjour {{ nom }}"),
-            ],
-        )
-        .await;
-    assert_eq!(
-        res.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "unknown merge field refused"
-    );
-    assert!(
-        res.body
-            .contains("aria-describedby=\"template-body-error\"")
-    );
-    let res = admin
+    for app in TestApp::all().await {
+        let mut admin = app.client();
+        admin.login(ADMIN).await;
+        let page = admin.get("/administration/modeles").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("Modèle par défaut."));
+        let res = admin
+            .post(
+                "/administration/modeles",
+                &[
+                    ("key", "ack.general"),
+                    ("subject", "Demande {{ reference }}"),
+                    ("body", "Bonjour {{ nom }}"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            res.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown merge field refused"
+        );
+        assert!(
+            res.body
+                .contains("aria-describedby=\"template-body-error\"")
+        );
+        let res = admin
         .post(
             "/administration/modeles",
             &[
@@ -340,45 +345,46 @@ async fn the_quality_lead_edits_the_acknowledgement_templates() {
             ],
         )
         .await;
-    assert_eq!(res.status, StatusCode::SEE_OTHER);
+        assert_eq!(res.status, StatusCode::SEE_OTHER);
 
-    let mut citizen = app.client();
-    citizen.get("/contact").await;
-    citizen
-        .post(
-            "/contact",
-            &[
-                ("kind", "general_information"),
-                ("email", "c@example.org"),
-                ("subject", "Horaires"),
-                ("message", "?"),
-            ],
-        )
-        .await;
-    let item = app
-        .store
-        .list_correspondence(&qep_store::CorrespondenceQuery {
-            limit: 1,
-            ..Default::default()
-        })
-        .await
-        .expect("list")
-        .remove(0);
-    let mail = app
-        .store
-        .due_mails(chrono::Utc::now(), 10)
-        .await
-        .expect("due")
-        .remove(0);
-    assert_eq!(mail.subject, format!("Demande {}", item.reference));
-    assert_eq!(
-        mail.body,
-        format!(
-            "Référence {}, réponse avant le {}.\nPréfecture de démonstration de l'Orne",
-            item.reference,
-            item.due_on.format("%d/%m/%Y")
-        )
-    );
+        let mut citizen = app.client();
+        citizen.get("/contact").await;
+        citizen
+            .post(
+                "/contact",
+                &[
+                    ("kind", "general_information"),
+                    ("email", "c@example.org"),
+                    ("subject", "Horaires"),
+                    ("message", "?"),
+                ],
+            )
+            .await;
+        let item = app
+            .store
+            .list_correspondence(&qep_store::CorrespondenceQuery {
+                limit: 1,
+                ..Default::default()
+            })
+            .await
+            .expect("list")
+            .remove(0);
+        let mail = app
+            .store
+            .due_mails(chrono::Utc::now(), 10)
+            .await
+            .expect("due")
+            .remove(0);
+        assert_eq!(mail.subject, format!("Demande {}", item.reference));
+        assert_eq!(
+            mail.body,
+            format!(
+                "Référence {}, réponse avant le {}.\nPréfecture de démonstration de l'Orne",
+                item.reference,
+                item.due_on.format("%d/%m/%Y")
+            )
+        );
+    }
 }
 
 #[tokio::test]
@@ -387,171 +393,175 @@ async fn the_morning_digest_lists_each_services_late_and_due_items_once_a_day() 
     use qep_core::registers::correspondence::{Channel, Kind};
     use qep_store::{Actor, NewCorrespondence};
 
-    let app = TestApp::sqlite().await;
-    let d = |m, day| NaiveDate::from_ymd_opt(2024, m, day).expect("date");
-    let services = app.store.list_services().await.expect("services");
-    let acc = services.iter().find(|s| s.code == "ACC").expect("ACC").id;
-    let item = |subject: &str, service, due| NewCorrespondence {
-        reference: None,
-        channel: Channel::Letter,
-        kind: Kind::GeneralInformation,
-        site: services[0].site_id,
-        service,
-        received_at: d(5, 2).and_hms_opt(9, 0, 0).expect("t").and_utc(),
-        received_on: d(5, 2),
-        deadline_days: 10,
-        due_on: due,
-        requester_name: String::new(),
-        requester_email: String::new(),
-        requester_address: String::new(),
-        subject: subject.into(),
-        in_scope: true,
-        out_of_scope: None,
-        answered_on: None,
-        answer: None,
-    };
-    app.store
-        .insert_correspondence(
-            &Actor::cli(),
-            &[
-                item("En retard", Some(acc), d(5, 10)),
-                item("Pour demain", Some(acc), d(5, 14)),
-                item("Plus tard", Some(acc), d(5, 31)),
-                item("Sans service", None, d(5, 13)),
-            ],
-        )
-        .await
-        .expect("register");
-    let queued = qep_app::mail::daily_digest(&app.ctx, d(5, 13), d(5, 14))
-        .await
-        .expect("digest");
-    assert_eq!(
-        queued, 2,
-        "the reception agent, and the quality lead for the unassigned item"
-    );
-    let mails = app
-        .store
-        .due_mails(chrono::Utc::now(), 10)
-        .await
-        .expect("due");
-    let agent = mails
-        .iter()
-        .find(|m| m.to == "agent.accueil@demo.invalid")
-        .expect("agent's digest");
-    assert!(
-        agent.subject.contains("1 en retard, 1 à traiter"),
-        "{}",
-        agent.subject
-    );
-    assert!(agent.body.contains("En retard") && agent.body.contains("Pour demain"));
-    assert!(!agent.body.contains("Plus tard") && !agent.body.contains("Sans service"));
-    let lead = mails
-        .iter()
-        .find(|m| m.to == "referente.qualite@demo.invalid")
-        .expect("lead's digest");
-    assert!(lead.body.contains("Sans service"));
-    assert_eq!(
-        qep_app::mail::daily_digest(&app.ctx, d(5, 13), d(5, 14)).await,
-        Ok(0),
-        "once a day"
-    );
+    for app in TestApp::all().await {
+        let d = |m, day| NaiveDate::from_ymd_opt(2024, m, day).expect("date");
+        let services = app.store.list_services().await.expect("services");
+        let acc = services.iter().find(|s| s.code == "ACC").expect("ACC").id;
+        let item = |subject: &str, service, due| NewCorrespondence {
+            reference: None,
+            channel: Channel::Letter,
+            kind: Kind::GeneralInformation,
+            site: services[0].site_id,
+            service,
+            received_at: d(5, 2).and_hms_opt(9, 0, 0).expect("t").and_utc(),
+            received_on: d(5, 2),
+            deadline_days: 10,
+            due_on: due,
+            requester_name: String::new(),
+            requester_email: String::new(),
+            requester_address: String::new(),
+            subject: subject.into(),
+            in_scope: true,
+            out_of_scope: None,
+            answered_on: None,
+            answer: None,
+        };
+        app.store
+            .insert_correspondence(
+                &Actor::cli(),
+                &[
+                    item("En retard", Some(acc), d(5, 10)),
+                    item("Pour demain", Some(acc), d(5, 14)),
+                    item("Plus tard", Some(acc), d(5, 31)),
+                    item("Sans service", None, d(5, 13)),
+                ],
+            )
+            .await
+            .expect("register");
+        let queued = qep_app::mail::daily_digest(&app.ctx, d(5, 13), d(5, 14))
+            .await
+            .expect("digest");
+        assert_eq!(
+            queued, 2,
+            "the reception agent, and the quality lead for the unassigned item"
+        );
+        let mails = app
+            .store
+            .due_mails(chrono::Utc::now(), 10)
+            .await
+            .expect("due");
+        let agent = mails
+            .iter()
+            .find(|m| m.to == "agent.accueil@demo.invalid")
+            .expect("agent's digest");
+        assert!(
+            agent.subject.contains("1 en retard, 1 à traiter"),
+            "{}",
+            agent.subject
+        );
+        assert!(agent.body.contains("En retard") && agent.body.contains("Pour demain"));
+        assert!(!agent.body.contains("Plus tard") && !agent.body.contains("Sans service"));
+        let lead = mails
+            .iter()
+            .find(|m| m.to == "referente.qualite@demo.invalid")
+            .expect("lead's digest");
+        assert!(lead.body.contains("Sans service"));
+        assert_eq!(
+            qep_app::mail::daily_digest(&app.ctx, d(5, 13), d(5, 14)).await,
+            Ok(0),
+            "once a day"
+        );
+    }
 }
 
 #[tokio::test]
 async fn an_agent_answers_by_mail_from_a_template() {
-    let app = TestApp::sqlite().await;
-    let mut citizen = app.client();
-    citizen.get("/contact").await;
-    citizen
-        .post(
-            "/contact",
-            &[
-                ("kind", "general_information"),
-                ("email", "d@example.org"),
-                ("subject", "Horaires"),
-                ("message", "Ouvert le samedi ?"),
-            ],
-        )
-        .await;
-    let item = app
-        .store
-        .list_correspondence(&qep_store::CorrespondenceQuery {
-            limit: 1,
-            ..Default::default()
-        })
-        .await
-        .expect("list")
-        .remove(0);
-    let mut lead = app.client();
-    lead.login(ADMIN).await;
-    let page = lead.get(&format!("/registres/courrier/{}", item.id)).await;
-    assert!(page.body.contains("Répondre par courriel") && page.body.contains("[Votre réponse]"));
-    assert!(
-        page.body
-            .contains(&format!("réponse à votre demande {}", item.reference))
-    );
-    let forwarded = lead
-        .get(&format!(
-            "/registres/courrier/{}?modele=transmission",
-            item.id
-        ))
-        .await;
-    assert!(forwarded.body.contains("transmise au service compétent"));
-
-    let action = format!("/registres/courrier/{}/reponse-courriel", item.id);
-    let subject = format!("Réponse à votre demande {}", item.reference);
-    lead.post(
-        &action,
-        &[
-            ("answer", "substantive"),
-            ("subject", &subject),
-            ("body", "Bonjour,\n[Votre réponse]"),
-        ],
-    )
-    .await;
-    assert_eq!(
-        app.store
-            .get_correspondence(item.id)
+    for app in TestApp::all().await {
+        let mut citizen = app.client();
+        citizen.get("/contact").await;
+        citizen
+            .post(
+                "/contact",
+                &[
+                    ("kind", "general_information"),
+                    ("email", "d@example.org"),
+                    ("subject", "Horaires"),
+                    ("message", "Ouvert le samedi ?"),
+                ],
+            )
+            .await;
+        let item = app
+            .store
+            .list_correspondence(&qep_store::CorrespondenceQuery {
+                limit: 1,
+                ..Default::default()
+            })
             .await
-            .expect("item")
-            .answered_on,
-        None,
-        "the placeholder must be replaced"
-    );
-    let res = lead
-        .post(
+            .expect("list")
+            .remove(0);
+        let mut lead = app.client();
+        lead.login(ADMIN).await;
+        let page = lead.get(&format!("/registres/courrier/{}", item.id)).await;
+        assert!(
+            page.body.contains("Répondre par courriel") && page.body.contains("[Votre réponse]")
+        );
+        assert!(
+            page.body
+                .contains(&format!("réponse à votre demande {}", item.reference))
+        );
+        let forwarded = lead
+            .get(&format!(
+                "/registres/courrier/{}?modele=transmission",
+                item.id
+            ))
+            .await;
+        assert!(forwarded.body.contains("transmise au service compétent"));
+
+        let action = format!("/registres/courrier/{}/reponse-courriel", item.id);
+        let subject = format!("Réponse à votre demande {}", item.reference);
+        lead.post(
             &action,
             &[
                 ("answer", "substantive"),
                 ("subject", &subject),
-                ("body", "Bonjour,\nNon, du lundi au vendredi."),
+                ("body", "Bonjour,\n[Votre réponse]"),
             ],
         )
         .await;
-    assert_eq!(res.status, StatusCode::SEE_OTHER);
-    let answered = app.store.get_correspondence(item.id).await.expect("item");
-    assert_eq!(answered.answer.map(|a| a.as_str()), Some("substantive"));
-    assert!(answered.answered_on.is_some());
-    let mails = app
-        .store
-        .due_mails(chrono::Utc::now(), 10)
-        .await
-        .expect("due");
-    assert_eq!(mails.len(), 2, "the acknowledgement and the answer");
-    assert!(
-        mails
-            .iter()
-            .any(|m| m.subject == subject && m.body.contains("du lundi au vendredi"))
-    );
-    let again = lead
-        .post(
-            &action,
-            &[
-                ("answer", "substantive"),
-                ("subject", &subject),
-                ("body", "x"),
-            ],
-        )
-        .await;
-    assert_eq!(again.status, StatusCode::CONFLICT, "answered once");
+        assert_eq!(
+            app.store
+                .get_correspondence(item.id)
+                .await
+                .expect("item")
+                .answered_on,
+            None,
+            "the placeholder must be replaced"
+        );
+        let res = lead
+            .post(
+                &action,
+                &[
+                    ("answer", "substantive"),
+                    ("subject", &subject),
+                    ("body", "Bonjour,\nNon, du lundi au vendredi."),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER);
+        let answered = app.store.get_correspondence(item.id).await.expect("item");
+        assert_eq!(answered.answer.map(|a| a.as_str()), Some("substantive"));
+        assert!(answered.answered_on.is_some());
+        let mails = app
+            .store
+            .due_mails(chrono::Utc::now(), 10)
+            .await
+            .expect("due");
+        assert_eq!(mails.len(), 2, "the acknowledgement and the answer");
+        assert!(
+            mails
+                .iter()
+                .any(|m| m.subject == subject && m.body.contains("du lundi au vendredi"))
+        );
+        let again = lead
+            .post(
+                &action,
+                &[
+                    ("answer", "substantive"),
+                    ("subject", &subject),
+                    ("body", "x"),
+                ],
+            )
+            .await;
+        assert_eq!(again.status, StatusCode::CONFLICT, "answered once");
+    }
 }

@@ -276,12 +276,13 @@ async fn spoofed_headers_from_an_untrusted_peer_are_ignored(app: &TestApp) {
 }
 
 async fn on_every_backend(scenario: impl AsyncFn(&TestApp)) {
-    let app = TestApp::sqlite().await;
-    scenario(&app).await;
-    app.cleanup().await;
-    if let Some(app) = TestApp::postgres().await {
+    for app in TestApp::all().await {
         scenario(&app).await;
         app.cleanup().await;
+        if let Some(app) = TestApp::postgres().await {
+            scenario(&app).await;
+            app.cleanup().await;
+        }
     }
 }
 

@@ -109,131 +109,134 @@ const ADMIN_POSTS: &[(&str, &[(&str, &str)])] = &[
 
 #[tokio::test]
 async fn role_matrix_for_pages() {
-    let app = TestApp::sqlite().await;
-    // Anonymous: public pages only; the rest sends to the login page, showing no data.
-    let mut anon = app.client();
-    for page in PUBLIC_PAGES {
-        assert_eq!(
-            anon.get(page).await.status,
-            StatusCode::OK,
-            "anonymous {page}"
-        );
-    }
-    for page in ADMIN_PAGES.iter().chain(USER_PAGES) {
-        let res = anon.get(page).await;
-        assert_eq!(res.status, StatusCode::SEE_OTHER, "anonymous {page}");
-        assert!(
-            res.location().starts_with("/connexion?suite="),
-            "{page}: {}",
-            res.location()
-        );
-        assert!(res.body.is_empty(), "anonymous {page} got a body");
-    }
-    for (who, account) in [("agent", AGENT), ("viewer", VIEWER)] {
-        let mut c = app.client();
-        c.login(account).await;
-        for page in USER_PAGES.iter().chain(&PUBLIC_PAGES[1..]) {
-            assert_eq!(c.get(page).await.status, StatusCode::OK, "{who} {page}");
-        }
-        assert_eq!(
-            c.get("/connexion").await.location(),
-            "/tableau-de-bord",
-            "{who} is logged in"
-        );
-        for page in ADMIN_PAGES {
-            let res = c.get(page).await;
-            assert_eq!(res.status, StatusCode::FORBIDDEN, "{who} {page}");
-            assert!(
-                res.body.contains("Accès refusé"),
-                "{who} {page}: DSFR 403 page expected"
-            );
-            assert!(
-                !res.body.contains("referente.qualite@demo.invalid"),
-                "{who} {page} leaked data"
+    for app in TestApp::all().await {
+        // Anonymous: public pages only; the rest sends to the login page, showing no data.
+        let mut anon = app.client();
+        for page in PUBLIC_PAGES {
+            assert_eq!(
+                anon.get(page).await.status,
+                StatusCode::OK,
+                "anonymous {page}"
             );
         }
+        for page in ADMIN_PAGES.iter().chain(USER_PAGES) {
+            let res = anon.get(page).await;
+            assert_eq!(res.status, StatusCode::SEE_OTHER, "anonymous {page}");
+            assert!(
+                res.location().starts_with("/connexion?suite="),
+                "{page}: {}",
+                res.location()
+            );
+            assert!(res.body.is_empty(), "anonymous {page} got a body");
+        }
+        for (who, account) in [("agent", AGENT), ("viewer", VIEWER)] {
+            let mut c = app.client();
+            c.login(account).await;
+            for page in USER_PAGES.iter().chain(&PUBLIC_PAGES[1..]) {
+                assert_eq!(c.get(page).await.status, StatusCode::OK, "{who} {page}");
+            }
+            assert_eq!(
+                c.get("/connexion").await.location(),
+                "/tableau-de-bord",
+                "{who} is logged in"
+            );
+            for page in ADMIN_PAGES {
+                let res = c.get(page).await;
+                assert_eq!(res.status, StatusCode::FORBIDDEN, "{who} {page}");
+                assert!(
+                    res.body.contains("Accès refusé"),
+                    "{who} {page}: DSFR 403 page expected"
+                );
+                assert!(
+                    !res.body.contains("referente.qualite@demo.invalid"),
+                    "{who} {page} leaked data"
+                );
+            }
+        }
+        let mut admin = app.client();
+        admin.login(ADMIN).await;
+        for page in ADMIN_PAGES
+            .iter()
+            .chain(USER_PAGES)
+            .chain(&PUBLIC_PAGES[1..])
+        {
+            assert_eq!(admin.get(page).await.status, StatusCode::OK, "admin {page}");
+        }
+        app.cleanup().await;
     }
-    let mut admin = app.client();
-    admin.login(ADMIN).await;
-    for page in ADMIN_PAGES
-        .iter()
-        .chain(USER_PAGES)
-        .chain(&PUBLIC_PAGES[1..])
-    {
-        assert_eq!(admin.get(page).await.status, StatusCode::OK, "admin {page}");
-    }
-    app.cleanup().await;
 }
 
 #[tokio::test]
 async fn role_matrix_for_changes() {
-    let app = TestApp::sqlite().await;
-    let before = app.store.list_audit(1000, None).await.expect("audit").len();
-    for (who, account) in [("agent", AGENT), ("viewer", VIEWER)] {
-        let mut c = app.client();
-        c.login(account).await;
-        for (path, fields) in ADMIN_POSTS {
-            let res = c.post(path, fields).await;
-            assert_eq!(res.status, StatusCode::FORBIDDEN, "{who} POST {path}");
+    for app in TestApp::all().await {
+        let before = app.store.list_audit(1000, None).await.expect("audit").len();
+        for (who, account) in [("agent", AGENT), ("viewer", VIEWER)] {
+            let mut c = app.client();
+            c.login(account).await;
+            for (path, fields) in ADMIN_POSTS {
+                let res = c.post(path, fields).await;
+                assert_eq!(res.status, StatusCode::FORBIDDEN, "{who} POST {path}");
+            }
         }
-    }
-    let mut anon = app.client();
-    for (path, fields) in ADMIN_POSTS {
-        let res = anon.post(path, fields).await;
-        assert_eq!(res.status, StatusCode::SEE_OTHER, "anonymous POST {path}");
+        let mut anon = app.client();
+        for (path, fields) in ADMIN_POSTS {
+            let res = anon.post(path, fields).await;
+            assert_eq!(res.status, StatusCode::SEE_OTHER, "anonymous POST {path}");
+            assert!(
+                res.location().starts_with("/connexion"),
+                "anonymous POST {path}"
+            );
+        }
+        // Logins are audited; nothing else may have been written.
+        let after = app.store.list_audit(1000, None).await.expect("audit");
         assert!(
-            res.location().starts_with("/connexion"),
-            "anonymous POST {path}"
+            after[..after.len() - before]
+                .iter()
+                .all(|e| e.action == "login")
         );
+        app.cleanup().await;
     }
-    // Logins are audited; nothing else may have been written.
-    let after = app.store.list_audit(1000, None).await.expect("audit");
-    assert!(
-        after[..after.len() - before]
-            .iter()
-            .all(|e| e.action == "login")
-    );
-    app.cleanup().await;
 }
 
 #[tokio::test]
 async fn every_post_needs_a_valid_csrf_token() {
-    let app = TestApp::sqlite().await;
-    let mut admin = app.client();
-    admin.login(ADMIN).await;
-    let mut paths: Vec<&str> = ADMIN_POSTS.iter().map(|(p, _)| *p).collect();
-    paths.extend(["/connexion", "/deconnexion"]);
-    for path in &paths {
-        let res = admin.post_without_token(path, &[("name", "x")]).await;
-        assert_eq!(
-            res.status,
-            StatusCode::FORBIDDEN,
-            "POST {path} without token"
-        );
-        assert!(
-            res.body.contains("Formulaire expiré"),
-            "POST {path}: DSFR page expected"
-        );
-        let res = admin
-            .post_without_token(
-                path,
-                &[("csrf_token", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")],
-            )
+    for app in TestApp::all().await {
+        let mut admin = app.client();
+        admin.login(ADMIN).await;
+        let mut paths: Vec<&str> = ADMIN_POSTS.iter().map(|(p, _)| *p).collect();
+        paths.extend(["/connexion", "/deconnexion"]);
+        for path in &paths {
+            let res = admin.post_without_token(path, &[("name", "x")]).await;
+            assert_eq!(
+                res.status,
+                StatusCode::FORBIDDEN,
+                "POST {path} without token"
+            );
+            assert!(
+                res.body.contains("Formulaire expiré"),
+                "POST {path}: DSFR page expected"
+            );
+            let res = admin
+                .post_without_token(
+                    path,
+                    &[("csrf_token", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")],
+                )
+                .await;
+            assert_eq!(
+                res.status,
+                StatusCode::FORBIDDEN,
+                "POST {path} with a forged token"
+            );
+        }
+        // The anonymous login form needs its cookie's token too.
+        let mut anon = app.client();
+        let res = anon
+            .post_without_token("/connexion", &[("email", ADMIN.0), ("password", ADMIN.1)])
             .await;
-        assert_eq!(
-            res.status,
-            StatusCode::FORBIDDEN,
-            "POST {path} with a forged token"
-        );
+        assert_eq!(res.status, StatusCode::FORBIDDEN);
+        assert!(anon.cookie("qep_session").is_none());
+        app.cleanup().await;
     }
-    // The anonymous login form needs its cookie's token too.
-    let mut anon = app.client();
-    let res = anon
-        .post_without_token("/connexion", &[("email", ADMIN.0), ("password", ADMIN.1)])
-        .await;
-    assert_eq!(res.status, StatusCode::FORBIDDEN);
-    assert!(anon.cookie("qep_session").is_none());
-    app.cleanup().await;
 }
 
 #[tokio::test]
@@ -285,38 +288,39 @@ async fn login_failures_look_alike_and_are_throttled() {
 
 #[tokio::test]
 async fn sessions_are_server_side_and_end_at_logout() {
-    let app = TestApp::sqlite().await;
-    let mut c = app.client();
-    let res = c.login(VIEWER).await;
-    assert_eq!(res.location(), "/tableau-de-bord");
-    let cookie = res
-        .set_cookies()
-        .into_iter()
-        .find(|c| c.starts_with("qep_session="))
-        .expect("session cookie");
-    assert!(
-        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
-        "{cookie}"
-    );
-    assert!(!cookie.contains("Secure"), "no TLS in this test: {cookie}");
-    let token = c.cookie("qep_session").cloned().expect("token");
-    assert!(
-        c.get("/tableau-de-bord")
-            .await
-            .body
-            .contains("Sophie Lefèvre")
-    );
-    let out = c.post("/deconnexion", &[]).await;
-    assert_eq!(out.status, StatusCode::SEE_OTHER);
-    assert_eq!(out.location(), "/connexion");
-    // Replaying the old cookie no longer opens the dashboard.
-    let mut replay = app.client();
-    replay.set_cookie("qep_session", &token);
-    assert_eq!(
-        replay.get("/tableau-de-bord").await.status,
-        StatusCode::SEE_OTHER
-    );
-    app.cleanup().await;
+    for app in TestApp::all().await {
+        let mut c = app.client();
+        let res = c.login(VIEWER).await;
+        assert_eq!(res.location(), "/tableau-de-bord");
+        let cookie = res
+            .set_cookies()
+            .into_iter()
+            .find(|c| c.starts_with("qep_session="))
+            .expect("session cookie");
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+            "{cookie}"
+        );
+        assert!(!cookie.contains("Secure"), "no TLS in this test: {cookie}");
+        let token = c.cookie("qep_session").cloned().expect("token");
+        assert!(
+            c.get("/tableau-de-bord")
+                .await
+                .body
+                .contains("Sophie Lefèvre")
+        );
+        let out = c.post("/deconnexion", &[]).await;
+        assert_eq!(out.status, StatusCode::SEE_OTHER);
+        assert_eq!(out.location(), "/connexion");
+        // Replaying the old cookie no longer opens the dashboard.
+        let mut replay = app.client();
+        replay.set_cookie("qep_session", &token);
+        assert_eq!(
+            replay.get("/tableau-de-bord").await.status,
+            StatusCode::SEE_OTHER
+        );
+        app.cleanup().await;
+    }
 }
 
 #[tokio::test]
@@ -334,276 +338,281 @@ async fn secure_cookies_behind_tls() {
 
 #[tokio::test]
 async fn login_returns_only_to_local_pages() {
-    let app = TestApp::sqlite().await;
-    let mut c = app.client();
-    c.get("/connexion").await;
-    let res = c
-        .post(
-            "/connexion",
-            &[
-                ("email", ADMIN.0),
-                ("password", ADMIN.1),
-                ("suite", "//evil.example/x"),
-            ],
-        )
-        .await;
-    assert_eq!(res.location(), "/tableau-de-bord");
-    let mut c = app.client();
-    let res = c.get("/administration/journal").await;
-    assert_eq!(
-        res.location(),
-        "/connexion?suite=%2Fadministration%2Fjournal"
-    );
-    c.get(res.location()).await;
-    let res = c
-        .post(
-            "/connexion",
-            &[
-                ("email", ADMIN.0),
-                ("password", ADMIN.1),
-                ("suite", "/administration/journal"),
-            ],
-        )
-        .await;
-    assert_eq!(res.location(), "/administration/journal");
-    app.cleanup().await;
+    for app in TestApp::all().await {
+        let mut c = app.client();
+        c.get("/connexion").await;
+        let res = c
+            .post(
+                "/connexion",
+                &[
+                    ("email", ADMIN.0),
+                    ("password", ADMIN.1),
+                    ("suite", "//evil.example/x"),
+                ],
+            )
+            .await;
+        assert_eq!(res.location(), "/tableau-de-bord");
+        let mut c = app.client();
+        let res = c.get("/administration/journal").await;
+        assert_eq!(
+            res.location(),
+            "/connexion?suite=%2Fadministration%2Fjournal"
+        );
+        c.get(res.location()).await;
+        let res = c
+            .post(
+                "/connexion",
+                &[
+                    ("email", ADMIN.0),
+                    ("password", ADMIN.1),
+                    ("suite", "/administration/journal"),
+                ],
+            )
+            .await;
+        assert_eq!(res.location(), "/administration/journal");
+        app.cleanup().await;
+    }
 }
 
 #[tokio::test]
 async fn admin_sets_up_sites_services_and_accounts_with_an_audit_trail() {
-    let app = TestApp::sqlite().await;
-    let mut c = app.client();
-    c.login(ADMIN).await;
+    for app in TestApp::all().await {
+        let mut c = app.client();
+        c.login(ADMIN).await;
 
-    // A refused form keeps the values and binds the error to the field.
-    let res = c
-        .post(
-            "/administration/sites",
-            &[
-                ("name", ""),
-                ("kind", "sub_prefecture"),
-                ("address", "Rue <b>"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(res.body.contains("aria-describedby=\"site-name-error\""));
-    assert!(
-        res.body.contains("href=\"#site-name\""),
-        "error summary links to the field"
-    );
-    assert!(res.body.contains("Rue &lt;b&gt;"), "kept and escaped");
-    assert!(res.body.contains("<title>Erreur"));
+        // A refused form keeps the values and binds the error to the field.
+        let res = c
+            .post(
+                "/administration/sites",
+                &[
+                    ("name", ""),
+                    ("kind", "sub_prefecture"),
+                    ("address", "Rue <b>"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(res.body.contains("aria-describedby=\"site-name-error\""));
+        assert!(
+            res.body.contains("href=\"#site-name\""),
+            "error summary links to the field"
+        );
+        assert!(res.body.contains("Rue &lt;b&gt;"), "kept and escaped");
+        assert!(res.body.contains("<title>Erreur"));
 
-    let res = c
-        .post(
-            "/administration/sites",
-            &[
-                ("name", "Cité <script>alert(1)</script>"),
-                ("kind", "administrative_centre"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::SEE_OTHER);
-    let page = c.get("/administration/sites").await;
-    assert!(
-        page.body
-            .contains("Cité &lt;script&gt;alert(1)&lt;&#x2f;script&gt;")
-            || page
+        let res = c
+            .post(
+                "/administration/sites",
+                &[
+                    ("name", "Cité <script>alert(1)</script>"),
+                    ("kind", "administrative_centre"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER);
+        let page = c.get("/administration/sites").await;
+        assert!(
+            page.body
+                .contains("Cité &lt;script&gt;alert(1)&lt;&#x2f;script&gt;")
+                || page
+                    .body
+                    .contains("Cité &lt;script&gt;alert(1)&lt;/script&gt;")
+        );
+        assert!(!page.body.contains("<script>alert(1)"));
+        assert!(
+            page.body.contains("est ajouté"),
+            "one-time notice after redirect"
+        );
+        assert!(
+            !c.get("/administration/sites")
+                .await
                 .body
-                .contains("Cité &lt;script&gt;alert(1)&lt;/script&gt;")
-    );
-    assert!(!page.body.contains("<script>alert(1)"));
-    assert!(
-        page.body.contains("est ajouté"),
-        "one-time notice after redirect"
-    );
-    assert!(
-        !c.get("/administration/sites")
+                .contains("est ajouté"),
+            "notice shown once"
+        );
+
+        let sites = app.store.list_sites().await.expect("sites");
+        let cite = sites.last().expect("new site");
+        let res = c
+            .post(
+                "/administration/services",
+                &[
+                    ("name", "Pôle usagers"),
+                    ("code", "PU"),
+                    ("site_id", &cite.id.to_string()),
+                    ("in_scope", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER);
+        // A site with services cannot be deleted.
+        let res = c
+            .post(
+                &format!("/administration/sites/{}/suppression", cite.id),
+                &[],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER);
+        assert!(
+            app.store
+                .list_sites()
+                .await
+                .expect("sites")
+                .iter()
+                .any(|s| s.id == cite.id)
+        );
+
+        // Creating an account shows its password once; a duplicate is refused on the field.
+        let service = app
+            .store
+            .list_services()
             .await
-            .body
-            .contains("est ajouté"),
-        "notice shown once"
-    );
+            .expect("services")
+            .into_iter()
+            .find(|s| s.code == "PU")
+            .expect("PU");
+        let res = c
+            .post(
+                "/administration/utilisateurs",
+                &[
+                    ("email", "Nouvel.Agent@orne.gouv.fr"),
+                    ("display_name", "Nouvel Agent"),
+                    ("role", "agent"),
+                    ("services", &service.id.to_string()),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK);
+        assert!(res.body.contains("affiché une seule fois"));
+        let res = c
+            .post(
+                "/administration/utilisateurs",
+                &[
+                    ("email", "nouvel.agent@orne.gouv.fr"),
+                    ("display_name", "Doublon"),
+                    ("role", "viewer"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(res.body.contains("un compte existe déjà"));
 
-    let sites = app.store.list_sites().await.expect("sites");
-    let cite = sites.last().expect("new site");
-    let res = c
-        .post(
-            "/administration/services",
-            &[
-                ("name", "Pôle usagers"),
-                ("code", "PU"),
-                ("site_id", &cite.id.to_string()),
-                ("in_scope", "1"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::SEE_OTHER);
-    // A site with services cannot be deleted.
-    let res = c
-        .post(
-            &format!("/administration/sites/{}/suppression", cite.id),
-            &[],
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::SEE_OTHER);
-    assert!(
-        app.store
-            .list_sites()
+        // The quality lead cannot lock themselves out.
+        let me = app
+            .store
+            .list_users()
             .await
-            .expect("sites")
-            .iter()
-            .any(|s| s.id == cite.id)
-    );
+            .expect("users")
+            .into_iter()
+            .find(|u| u.email.as_str() == ADMIN.0)
+            .expect("admin");
+        let res = c
+            .post(
+                &format!("/administration/utilisateurs/{}", me.id),
+                &[("display_name", "Claire"), ("role", "viewer")],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
 
-    // Creating an account shows its password once; a duplicate is refused on the field.
-    let service = app
-        .store
-        .list_services()
-        .await
-        .expect("services")
-        .into_iter()
-        .find(|s| s.code == "PU")
-        .expect("PU");
-    let res = c
-        .post(
-            "/administration/utilisateurs",
-            &[
-                ("email", "Nouvel.Agent@orne.gouv.fr"),
-                ("display_name", "Nouvel Agent"),
-                ("role", "agent"),
-                ("services", &service.id.to_string()),
-            ],
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::OK);
-    assert!(res.body.contains("affiché une seule fois"));
-    let res = c
-        .post(
-            "/administration/utilisateurs",
-            &[
-                ("email", "nouvel.agent@orne.gouv.fr"),
-                ("display_name", "Doublon"),
-                ("role", "viewer"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(res.body.contains("un compte existe déjà"));
-
-    // The quality lead cannot lock themselves out.
-    let me = app
-        .store
-        .list_users()
-        .await
-        .expect("users")
-        .into_iter()
-        .find(|u| u.email.as_str() == ADMIN.0)
-        .expect("admin");
-    let res = c
-        .post(
-            &format!("/administration/utilisateurs/{}", me.id),
-            &[("display_name", "Claire"), ("role", "viewer")],
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-
-    let audit = c.get("/administration/journal").await.body;
-    for action in ["site.create", "service.create", "user.create", "login"] {
-        assert!(audit.contains(action), "audit log lacks {action}");
+        let audit = c.get("/administration/journal").await.body;
+        for action in ["site.create", "service.create", "user.create", "login"] {
+            assert!(audit.contains(action), "audit log lacks {action}");
+        }
+        assert!(audit.contains(ADMIN.0), "the actor is recorded");
+        app.cleanup().await;
     }
-    assert!(audit.contains(ADMIN.0), "the actor is recorded");
-    app.cleanup().await;
 }
 
 #[tokio::test]
 async fn prefecture_settings_are_validated_and_module_one_stays() {
-    let app = TestApp::sqlite().await;
-    let mut c = app.client();
-    c.login(ADMIN).await;
-    let res = c
-        .post(
-            "/administration/prefecture",
-            &[
-                ("name", "Préfecture du Cher"),
-                ("department", "20"),
-                ("referentiel", "qualepref-2018"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(res.body.contains("code de département inconnu « 20 »"));
-    let res = c
-        .post(
-            "/administration/prefecture",
-            &[
-                ("name", "Préfecture du Cher"),
-                ("department", "18"),
-                ("referentiel", "qualepref-2018"),
-                ("modules", "4"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::SEE_OTHER);
-    let p = app
-        .store
-        .find_prefecture()
-        .await
-        .expect("read")
-        .expect("present");
-    assert_eq!(p.department.code(), "18");
-    assert_eq!(p.scope.modules.into_iter().collect::<Vec<_>>(), vec![1, 4]);
-    assert!(
-        c.get("/tableau-de-bord")
+    for app in TestApp::all().await {
+        let mut c = app.client();
+        c.login(ADMIN).await;
+        let res = c
+            .post(
+                "/administration/prefecture",
+                &[
+                    ("name", "Préfecture du Cher"),
+                    ("department", "20"),
+                    ("referentiel", "qualepref-2018"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(res.body.contains("code de département inconnu « 20 »"));
+        let res = c
+            .post(
+                "/administration/prefecture",
+                &[
+                    ("name", "Préfecture du Cher"),
+                    ("department", "18"),
+                    ("referentiel", "qualepref-2018"),
+                    ("modules", "4"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER);
+        let p = app
+            .store
+            .find_prefecture()
             .await
-            .body
-            .contains("Préfecture du Cher")
-    );
-    app.cleanup().await;
+            .expect("read")
+            .expect("present");
+        assert_eq!(p.department.code(), "18");
+        assert_eq!(p.scope.modules.into_iter().collect::<Vec<_>>(), vec![1, 4]);
+        assert!(
+            c.get("/tableau-de-bord")
+                .await
+                .body
+                .contains("Préfecture du Cher")
+        );
+        app.cleanup().await;
+    }
 }
 
 #[tokio::test]
 async fn unknown_pages_and_bad_ids_get_the_dsfr_404() {
-    let app = TestApp::sqlite().await;
-    let mut c = app.client();
-    let res = c.get("/nulle-part").await;
-    assert_eq!(res.status, StatusCode::NOT_FOUND);
-    assert!(res.body.contains("Page non trouvée") && res.body.contains("fr-header"));
-    c.login(ADMIN).await;
-    for page in [
-        "/administration/sites/abc",
-        "/administration/sites/999",
-        "/administration/utilisateurs/999",
-    ] {
-        assert_eq!(c.get(page).await.status, StatusCode::NOT_FOUND, "{page}");
+    for app in TestApp::all().await {
+        let mut c = app.client();
+        let res = c.get("/nulle-part").await;
+        assert_eq!(res.status, StatusCode::NOT_FOUND);
+        assert!(res.body.contains("Page non trouvée") && res.body.contains("fr-header"));
+        c.login(ADMIN).await;
+        for page in [
+            "/administration/sites/abc",
+            "/administration/sites/999",
+            "/administration/utilisateurs/999",
+        ] {
+            assert_eq!(c.get(page).await.status, StatusCode::NOT_FOUND, "{page}");
+        }
+        assert_eq!(
+            c.get("/static/dsfr/dsfr.min.css").await.status,
+            StatusCode::OK
+        );
+        assert_eq!(
+            c.get("/static/dsfr/../Cargo.toml").await.status,
+            StatusCode::NOT_FOUND
+        );
+        app.cleanup().await;
     }
-    assert_eq!(
-        c.get("/static/dsfr/dsfr.min.css").await.status,
-        StatusCode::OK
-    );
-    assert_eq!(
-        c.get("/static/dsfr/../Cargo.toml").await.status,
-        StatusCode::NOT_FOUND
-    );
-    app.cleanup().await;
 }
 
 #[tokio::test]
 async fn oversized_forms_are_refused() {
-    let app = TestApp::sqlite().await;
-    let mut c = app.client();
-    c.login(ADMIN).await;
-    let big = "x".repeat(100 * 1024);
-    let res = c
-        .post(
-            "/administration/sites",
-            &[("name", &big), ("kind", "other")],
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(app.store.list_sites().await.expect("sites").len(), 3);
-    app.cleanup().await;
+    for app in TestApp::all().await {
+        let mut c = app.client();
+        c.login(ADMIN).await;
+        let big = "x".repeat(100 * 1024);
+        let res = c
+            .post(
+                "/administration/sites",
+                &[("name", &big), ("kind", "other")],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(app.store.list_sites().await.expect("sites").len(), 3);
+        app.cleanup().await;
+    }
 }
 
 #[tokio::test]
@@ -642,111 +651,115 @@ async fn admin_edits_a_site_calendar_and_the_engine_uses_it() {
     use qep_core::calendar::{Territory, WorkingCalendar};
     use qep_core::ids::SiteId;
 
-    let app = TestApp::sqlite().await;
-    let mut c = app.client();
-    c.login(ADMIN).await;
-    let page = c.get("/administration/sites/1/calendrier?annee=2024").await;
-    assert_eq!(page.status, StatusCode::OK);
-    assert!(
-        page.body.contains("jeudi 9 mai 2024") && page.body.contains("Ascension"),
-        "holidays listed"
-    );
-    assert!(
-        page.body.contains("<strong>252</strong>"),
-        "working days of 2024 in metropolitan France"
-    );
+    for app in TestApp::all().await {
+        let mut c = app.client();
+        c.login(ADMIN).await;
+        let page = c.get("/administration/sites/1/calendrier?annee=2024").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.body.contains("jeudi 9 mai 2024") && page.body.contains("Ascension"),
+            "holidays listed"
+        );
+        assert!(
+            page.body.contains("<strong>252</strong>"),
+            "working days of 2024 in metropolitan France"
+        );
 
-    // Refused: impossible date, end before start, no reason.
-    let res = c
-        .post(
-            "/administration/sites/1/calendrier/fermetures",
-            &[("start", "2024-02-30"), ("reason", "")],
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        res.body
-            .contains("aria-describedby=\"closure-start-error\"")
-    );
-    assert!(
-        res.body
-            .contains("aria-describedby=\"closure-reason-error\"")
-    );
-    let res = c
-        .post(
-            "/administration/sites/1/calendrier/fermetures",
-            &[
-                ("start", "2024-05-10"),
-                ("end", "2024-05-09"),
-                ("reason", "pont"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+        // Refused: impossible date, end before start, no reason.
+        let res = c
+            .post(
+                "/administration/sites/1/calendrier/fermetures",
+                &[("start", "2024-02-30"), ("reason", "")],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            res.body
+                .contains("aria-describedby=\"closure-start-error\"")
+        );
+        assert!(
+            res.body
+                .contains("aria-describedby=\"closure-reason-error\"")
+        );
+        let res = c
+            .post(
+                "/administration/sites/1/calendrier/fermetures",
+                &[
+                    ("start", "2024-05-10"),
+                    ("end", "2024-05-09"),
+                    ("reason", "pont"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
 
-    let res = c
-        .post(
-            "/administration/sites/1/calendrier/fermetures",
-            &[("start", "2024-05-10"), ("reason", "pont de l'Ascension")],
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::SEE_OTHER);
-    let res = c
-        .post(
-            "/administration/sites/1/calendrier/jours-feries",
-            &[
-                ("holiday", "worked:lundi_de_pentecote"),
-                ("holiday_reason", "journée de solidarité"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::SEE_OTHER);
-    let res = c
-        .post(
-            "/administration/sites/1/calendrier/jours-feries",
-            &[("holiday", "extra:mi_careme")],
-        )
-        .await;
-    assert_eq!(
-        res.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "Mi-Carême is not a local day in the Orne"
-    );
+        let res = c
+            .post(
+                "/administration/sites/1/calendrier/fermetures",
+                &[("start", "2024-05-10"), ("reason", "pont de l'Ascension")],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER);
+        let res = c
+            .post(
+                "/administration/sites/1/calendrier/jours-feries",
+                &[
+                    ("holiday", "worked:lundi_de_pentecote"),
+                    ("holiday_reason", "journée de solidarité"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER);
+        let res = c
+            .post(
+                "/administration/sites/1/calendrier/jours-feries",
+                &[("holiday", "extra:mi_careme")],
+            )
+            .await;
+        assert_eq!(
+            res.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Mi-Carême is not a local day in the Orne"
+        );
 
-    let page = c.get("/administration/sites/1/calendrier?annee=2024").await;
-    assert!(
-        page.body.contains("pont de l&#x27;Ascension") || page.body.contains("pont de l'Ascension")
-    );
-    assert!(page.body.contains("travaillé"), "Whit Monday worked");
-    // 252 - 1 closure (Fri 10 May) + 1 worked Whit Monday (20 May)
-    assert!(
-        page.body.contains("<strong>252</strong>"),
-        "net change is zero in 2024"
-    );
+        let page = c.get("/administration/sites/1/calendrier?annee=2024").await;
+        assert!(
+            page.body.contains("pont de l&#x27;Ascension")
+                || page.body.contains("pont de l'Ascension")
+        );
+        assert!(page.body.contains("travaillé"), "Whit Monday worked");
+        // 252 - 1 closure (Fri 10 May) + 1 worked Whit Monday (20 May)
+        assert!(
+            page.body.contains("<strong>252</strong>"),
+            "net change is zero in 2024"
+        );
 
-    // The engine, built from what the store holds, sees the site's choices.
-    let stored = app.store.site_calendar(SiteId(1)).await.expect("calendar");
-    let cal = WorkingCalendar::new(Territory::Metropole, &stored.settings());
-    let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).expect("date");
-    assert_eq!(cal.is_working_day(d(2024, 5, 10)), Ok(false));
-    assert_eq!(cal.is_working_day(d(2024, 5, 20)), Ok(true));
-    assert_eq!(cal.due_date(d(2024, 5, 3), 5), Ok(d(2024, 5, 15)));
+        // The engine, built from what the store holds, sees the site's choices.
+        let stored = app.store.site_calendar(SiteId(1)).await.expect("calendar");
+        let cal = WorkingCalendar::new(Territory::Metropole, &stored.settings());
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).expect("date");
+        assert_eq!(cal.is_working_day(d(2024, 5, 10)), Ok(false));
+        assert_eq!(cal.is_working_day(d(2024, 5, 20)), Ok(true));
+        assert_eq!(cal.due_date(d(2024, 5, 3), 5), Ok(d(2024, 5, 15)));
 
-    let closure_id = stored.closures[0].id.to_string();
-    let res = c
-        .post(
-            "/administration/sites/1/calendrier/retrait",
-            &[("kind", "closure"), ("entry", &closure_id)],
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::SEE_OTHER);
-    let page = c.get("/administration/sites/1/calendrier?annee=2024").await;
-    assert!(
-        page.body.contains("retirée le"),
-        "withdrawn closures stay in the history"
-    );
-    assert!(page.body.contains("<strong>253</strong>"));
-    let audit = c.get("/administration/journal").await.body;
-    assert!(audit.contains("calendar.closure.add") && audit.contains("calendar.closure.withdraw"));
-    app.cleanup().await;
+        let closure_id = stored.closures[0].id.to_string();
+        let res = c
+            .post(
+                "/administration/sites/1/calendrier/retrait",
+                &[("kind", "closure"), ("entry", &closure_id)],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER);
+        let page = c.get("/administration/sites/1/calendrier?annee=2024").await;
+        assert!(
+            page.body.contains("retirée le"),
+            "withdrawn closures stay in the history"
+        );
+        assert!(page.body.contains("<strong>253</strong>"));
+        let audit = c.get("/administration/journal").await.body;
+        assert!(
+            audit.contains("calendar.closure.add") && audit.contains("calendar.closure.withdraw")
+        );
+        app.cleanup().await;
+    }
 }
