@@ -36,7 +36,8 @@ impl qep_store::PrefectureStore for SqlStore {
         &self,
         actor: &qep_store::Actor,
         s: &qep_core::prefecture::PrefectureSettings,
-    ) -> qep_store::StoreResult<()> {
+        sites: &[qep_core::prefecture::SiteDraft],
+    ) -> qep_store::StoreResult<Vec<qep_core::prefecture::Site>> {
         let mut tx = self.begin().await?;
         let exists: Option<(i64,)> = sqlx::query_as("SELECT id FROM prefecture WHERE id = $1")
             .bind(self.p())
@@ -49,14 +50,20 @@ impl qep_store::PrefectureStore for SqlStore {
             ));
         }
         self.write_prefecture(&mut tx, s).await?;
-        self.commit_audited(
-            tx,
+        self.audit_tx(
+            &mut tx,
             actor,
             "prefecture.init",
             "préfecture".into(),
             qep_store::sql::describe_prefecture(s),
         )
-        .await
+        .await?;
+        let mut created = Vec::with_capacity(sites.len());
+        for site in sites {
+            created.push(self.insert_site_tx(&mut tx, actor, site).await?);
+        }
+        Self::commit(tx).await?;
+        Ok(created)
     }
 
     async fn update_prefecture(
@@ -94,27 +101,8 @@ impl qep_store::PrefectureStore for SqlStore {
         site: &qep_core::prefecture::SiteDraft,
     ) -> qep_store::StoreResult<qep_core::prefecture::Site> {
         let mut tx = self.begin().await?;
-        let row: (i64, String, String, String, Option<String>) = sqlx::query_as(
-            "INSERT INTO sites (name, kind, address, time_zone, prefecture_id) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING id, name, kind, address, time_zone",
-        )
-        .bind(&site.name)
-        .bind(site.kind.as_str())
-        .bind(&site.address)
-        .bind(site.time_zone.map(|z| z.name()))
-        .bind(self.p())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(Self::map_err)?;
-        let created = Self::site_from_row(row)?;
-        self.commit_audited(
-            tx,
-            actor,
-            "site.create",
-            format!("site {}", created.id),
-            qep_store::sql::describe_site(site),
-        )
-        .await?;
+        let created = self.insert_site_tx(&mut tx, actor, site).await?;
+        Self::commit(tx).await?;
         Ok(created)
     }
 
@@ -603,6 +591,37 @@ impl SqlStore {
             in_scope: row.4,
             email: row.5,
         }
+    }
+
+    /// Inserts a site in `tx`, with its audit entry.
+    pub(crate) async fn insert_site_tx(
+        &self,
+        tx: &mut sqlx::Transaction<'_, Db>,
+        actor: &qep_store::Actor,
+        site: &qep_core::prefecture::SiteDraft,
+    ) -> qep_store::StoreResult<qep_core::prefecture::Site> {
+        let row: (i64, String, String, String, Option<String>) = sqlx::query_as(
+            "INSERT INTO sites (name, kind, address, time_zone, prefecture_id) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id, name, kind, address, time_zone",
+        )
+        .bind(&site.name)
+        .bind(site.kind.as_str())
+        .bind(&site.address)
+        .bind(site.time_zone.map(|z| z.name()))
+        .bind(self.p())
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(Self::map_err)?;
+        let created = Self::site_from_row(row)?;
+        self.audit_tx(
+            tx,
+            actor,
+            "site.create",
+            format!("site {}", created.id),
+            qep_store::sql::describe_site(site),
+        )
+        .await?;
+        Ok(created)
     }
 
     pub(crate) async fn write_prefecture(

@@ -511,14 +511,25 @@ pub async fn prefecture_lifecycle(store: &dyn Store) {
     assert_eq!(store.find_prefecture().await, Ok(None));
     let cher = PrefectureSettings::new("Préfecture du Cher", "18", DEFAULT_CODE, &[2, 3])
         .expect("valid settings");
-    store
-        .init_prefecture(&Actor::cli(), &cher)
+    // The prefecture and its first sites go in together.
+    let main = SiteDraft::new("Préfecture – Bourges", "prefecture", "").expect("site");
+    let sites = store
+        .init_prefecture(&Actor::cli(), &cher, std::slice::from_ref(&main))
         .await
         .expect("first init");
+    assert_eq!(sites.len(), 1);
+    assert_eq!(store.list_sites().await.expect("sites"), sites);
     assert_eq!(store.find_prefecture().await, Ok(Some(cher.clone())));
     assert_eq!(
-        store.init_prefecture(&Actor::cli(), &cher).await,
+        store
+            .init_prefecture(&Actor::cli(), &cher, std::slice::from_ref(&main))
+            .await,
         Err(StoreError::Conflict(Conflict::AlreadyInitialised))
+    );
+    assert_eq!(
+        store.list_sites().await.expect("sites").len(),
+        1,
+        "a refused init adds no site"
     );
     let moved = PrefectureSettings::new(
         "Préfecture de la Moselle « test »",
@@ -543,7 +554,7 @@ pub async fn prefecture_lifecycle(store: &dyn Store) {
     );
     let audit = store.list_audit(10, None).await.expect("audit");
     let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
-    assert_eq!(actions, vec!["prefecture.update", "prefecture.init"]);
+    assert_eq!(actions, vec!["prefecture.update", "site.create", "prefecture.init"]);
     assert_eq!(audit[0].actor, "système");
     assert!(
         audit[0].detail.contains("Moselle « test »"),

@@ -596,8 +596,14 @@ pub trait AccountStore: Send + Sync {
 pub trait PrefectureStore: Send + Sync {
     async fn find_prefecture(&self) -> StoreResult<Option<PrefectureSettings>>;
 
-    /// First set-up; refused with [`Conflict::AlreadyInitialised`] if done already.
-    async fn init_prefecture(&self, actor: &Actor, s: &PrefectureSettings) -> StoreResult<()>;
+    /// First set-up, with the prefecture's first sites, in one transaction; refused with
+    /// [`Conflict::AlreadyInitialised`] if done already.
+    async fn init_prefecture(
+        &self,
+        actor: &Actor,
+        s: &PrefectureSettings,
+        sites: &[SiteDraft],
+    ) -> StoreResult<Vec<Site>>;
 
     async fn update_prefecture(&self, actor: &Actor, s: &PrefectureSettings) -> StoreResult<()>;
 

@@ -65,7 +65,7 @@ async fn prepared(path: &Path) -> SqliteStore {
         PrefectureSettings::new(SITES[0], "18", referentiel::DEFAULT_CODE, &[1, 2, 3, 4])
             .expect("settings");
     store
-        .init_prefecture(&actor, &settings)
+        .init_prefecture(&actor, &settings, &[])
         .await
         .expect("init");
     let mut ids = Vec::new();

@@ -493,8 +493,14 @@ async fn run(cli: Cli) -> CliResult {
                     .map_err(|e| CliError::Input(e.to_string()))?;
             let url = DatabaseUrl::parse(&config.database_url)?;
             let store = url.open().await?;
-            match store.init_prefecture(&Actor::cli(), &settings).await {
-                Ok(()) => {}
+            let main_site = SiteDraft::new(&settings.name, "prefecture", "")
+                .map_err(|e| CliError::Input(e.to_string()))?;
+            // The prefecture and its main site in one transaction.
+            match store
+                .init_prefecture(&Actor::cli(), &settings, std::slice::from_ref(&main_site))
+                .await
+            {
+                Ok(_) => {}
                 Err(StoreError::Conflict(Conflict::AlreadyInitialised)) => {
                     return Err(CliError::Input(format!(
                         "la base {} contient déjà une préfecture ; modifiez-la dans l'interface web (Administration › Préfecture)",
@@ -503,9 +509,6 @@ async fn run(cli: Cli) -> CliResult {
                 }
                 Err(e) => return Err(e.into()),
             }
-            let main_site = SiteDraft::new(&settings.name, "prefecture", "")
-                .map_err(|e| CliError::Input(e.to_string()))?;
-            store.insert_site(&Actor::cli(), &main_site).await?;
             let modules: Vec<String> = settings.scope.modules.iter().map(u8::to_string).collect();
             println!(
                 "{} initialisée (département {}, modules {}) dans {}.",

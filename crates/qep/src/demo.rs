@@ -53,9 +53,7 @@ pub async fn seed(ctx: &qep_app::Ctx) -> CliResult<bool> {
         &[2, 3],
     )
     .map_err(|e| CliError::Runtime(e.to_string()))?;
-    store.init_prefecture(&actor, &settings).await?;
-
-    let mut site_ids = Vec::new();
+    let mut drafts = Vec::new();
     for (name, kind, address) in [
         (
             "Préfecture – Alençon",
@@ -69,10 +67,16 @@ pub async fn seed(ctx: &qep_app::Ctx) -> CliResult<bool> {
             "Mortagne-au-Perche",
         ),
     ] {
-        let draft =
-            SiteDraft::new(name, kind, address).map_err(|e| CliError::Runtime(e.to_string()))?;
-        site_ids.push(store.insert_site(&actor, &draft).await?.id);
+        drafts.push(
+            SiteDraft::new(name, kind, address).map_err(|e| CliError::Runtime(e.to_string()))?,
+        );
     }
+    let site_ids: Vec<_> = store
+        .init_prefecture(&actor, &settings, &drafts)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
     let mut services = Vec::new();
     for (name, code, site, in_scope) in [
         ("Accueil général", "ACC", 0, true),

@@ -144,7 +144,9 @@ pub async fn prefecture_save(
     let actor = admin.0.actor();
     match state.store.find_prefecture().await? {
         Some(_) => state.store.update_prefecture(&actor, &settings).await?,
-        None => state.store.init_prefecture(&actor, &settings).await?,
+        None => {
+            state.store.init_prefecture(&actor, &settings, &[]).await?;
+        }
     }
     Ok(redirect_with_notice(
         &state,
