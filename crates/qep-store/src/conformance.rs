@@ -554,7 +554,10 @@ pub async fn prefecture_lifecycle(store: &dyn Store) {
     );
     let audit = store.list_audit(10, None).await.expect("audit");
     let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
-    assert_eq!(actions, vec!["prefecture.update", "site.create", "prefecture.init"]);
+    assert_eq!(
+        actions,
+        vec!["prefecture.update", "site.create", "prefecture.init"]
+    );
     assert_eq!(audit[0].actor, "système");
     assert!(
         audit[0].detail.contains("Moselle « test »"),

@@ -152,17 +152,37 @@ fn rate(rows: usize, d: Duration) -> String {
     format!("{:.0} lignes/s", rows as f64 / d.as_secs_f64())
 }
 
-fn run_qep(db: &Path, args: &[&str]) -> Duration {
-    let start = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_qep"))
-        .arg("--database")
+/// The `qep` binary, under GNU time when it is installed (its peak memory, in MB, is then
+/// the second value).
+fn qep_command(db: &Path, args: &[&str]) -> Command {
+    let time = Path::new("/usr/bin/time");
+    let mut cmd = if time.exists() {
+        let mut c = Command::new(time);
+        c.args(["-f", "qep-peak-kb=%M", env!("CARGO_BIN_EXE_qep")]);
+        c
+    } else {
+        Command::new(env!("CARGO_BIN_EXE_qep"))
+    };
+    cmd.arg("--database")
         .arg(db)
         .args(args)
         .env_remove("QEP_DATABASE_URL")
         .env_remove("QEP_CONFIG")
-        .current_dir(std::env::temp_dir())
-        .output()
-        .expect("run qep");
+        .current_dir(std::env::temp_dir());
+    cmd
+}
+
+fn peak_mb(stderr: &[u8]) -> Option<f64> {
+    String::from_utf8_lossy(stderr)
+        .lines()
+        .find_map(|l| l.strip_prefix("qep-peak-kb="))
+        .and_then(|kb| kb.trim().parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+}
+
+fn run_qep(db: &Path, args: &[&str]) -> (Duration, Option<f64>) {
+    let start = Instant::now();
+    let out = qep_command(db, args).output().expect("run qep");
     let took = start.elapsed();
     assert!(
         out.status.success(),
@@ -170,7 +190,99 @@ fn run_qep(db: &Path, args: &[&str]) -> Duration {
         String::from_utf8_lossy(&out.stderr)
     );
     print!("    {}", String::from_utf8_lossy(&out.stdout));
-    took
+    (took, peak_mb(&out.stderr))
+}
+
+fn mb(peak: Option<f64>) -> String {
+    peak.map_or_else(String::new, |m| format!(", pic mémoire {m:.0} Mo"))
+}
+
+/// The peer: the same file inserted by a plain Python script (csv + sqlite3, executemany,
+/// one transaction), when python3 is there.
+fn python_peer(file: &Path) -> Option<Duration> {
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bench/sqlite_insert_peer.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(file)
+        .output()
+        .ok()?;
+    out.status.success().then_some(())?;
+    let secs: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().ok()?;
+    Some(Duration::from_secs_f64(secs))
+}
+
+/// While `qep import correspondence` runs in another process, writes like a citizen's
+/// message and an agent's login (one item registered, one session opened) every 20 ms on the
+/// same database: how long each waited, and how many failed.
+async fn writers_during_import(db: &Path, file: &str) -> (Duration, Vec<Duration>, usize) {
+    let store = SqliteStore::open(db, false).await.expect("open");
+    let ctx = qep_app::Ctx::open(std::sync::Arc::new(store))
+        .await
+        .expect("ctx");
+    let sites = ctx.store.list_sites().await.expect("sites");
+    let users = ctx.store.list_users().await.expect("users");
+    let start = Instant::now();
+    let mut import = qep_command(db, &["import", "correspondence", file])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("import");
+    let mut waits = Vec::new();
+    let mut failures = 0;
+    let mut n = 0u32;
+    while import.try_wait().expect("wait").is_none() {
+        n += 1;
+        let t = Instant::now();
+        let ok = if n % 2 == 0 {
+            let arrival = qep_app::registers::Arrival {
+                reference: None,
+                channel: qep_core::registers::correspondence::Channel::WebForm,
+                kind: qep_core::registers::correspondence::Kind::Complaint,
+                site: sites[0].id,
+                service: None,
+                received_at: chrono::Utc::now(),
+                received_on: None,
+                requester_name: String::new(),
+                requester_email: "usager@example.org".into(),
+                requester_address: String::new(),
+                subject: format!("Attente n° {n}"),
+                in_scope: true,
+                out_of_scope: None,
+                answered_on: None,
+                answer: None,
+            };
+            qep_app::registers::register(&ctx, &Actor::system(), &arrival, "Une heure.", "Accueil")
+                .await
+                .is_ok_and(|r| r.is_ok())
+        } else {
+            ctx.store
+                .open_session(
+                    users.first().map_or(qep_core::ids::UserId(1), |u| u.id),
+                    &qep_store::NewSession {
+                        token_hash: format!("bench-{n}"),
+                        csrf_token: "c".into(),
+                        created_at: chrono::Utc::now(),
+                        expires_at: chrono::Utc::now() + chrono::Duration::hours(1),
+                    },
+                )
+                .await
+                .is_ok()
+        };
+        waits.push(t.elapsed());
+        if !ok {
+            failures += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let took = start.elapsed();
+    let out = import.wait_with_output().expect("import");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (took, waits, failures)
 }
 
 async fn bench(rows: usize) {
@@ -275,14 +387,58 @@ async fn bench(rows: usize) {
     let fresh = TempDbPath::new();
     prepared(&fresh.0).await.close().await;
     println!("Binaire qep (processus complet) :");
-    let import = run_qep(&fresh.0, &["import", "correspondence", &name]);
+    let (import, peak) = run_qep(&fresh.0, &["import", "correspondence", &name]);
     println!(
-        "  qep import correspondence           {}  ({})",
+        "  qep import correspondence           {}  ({}{})",
         secs(import),
-        rate(rows, import)
+        rate(rows, import),
+        mb(peak)
+    );
+    if let Some(peer) = python_peer(&file) {
+        println!(
+            "  pair : script Python (csv + sqlite3, executemany, une transaction) {}  (qep : {:.2} × le pair)",
+            secs(peer),
+            import.as_secs_f64() / peer.as_secs_f64()
+        );
+    }
+    let busy = TempDbPath::new();
+    prepared(&busy.0).await.close().await;
+    // A user account, for the logins.
+    {
+        let store = SqliteStore::open(&busy.0, false).await.expect("open");
+        store
+            .insert_user(
+                &Actor::cli(),
+                &qep_store::NewUser {
+                    email: qep_core::account::Email::parse("agent@bench.invalid").expect("email"),
+                    display_name: "Agent".into(),
+                    role: qep_core::account::Role::Agent,
+                    password_hash: "$argon2id$bench".into(),
+                    services: vec![],
+                },
+            )
+            .await
+            .expect("user");
+        store.close().await;
+    }
+    let (took, mut waits, failures) = writers_during_import(&busy.0, &name).await;
+    waits.sort();
+    let at = |q: f64| {
+        waits
+            .get(((waits.len() as f64 * q) as usize).min(waits.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
+    println!(
+        "  pendant un import ({}) : {} écritures (message du formulaire, ouverture de session), {failures} échec(s), attente médiane {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        secs(took),
+        waits.len(),
+        at(0.5).as_secs_f64() * 1e3,
+        at(0.99).as_secs_f64() * 1e3,
+        waits.last().copied().unwrap_or_default().as_secs_f64() * 1e3
     );
     let out_csv = dir.join("export.csv").display().to_string();
-    let export_csv = run_qep(
+    let (export_csv, csv_peak) = run_qep(
         &fresh.0,
         &[
             "export",
@@ -294,12 +450,13 @@ async fn bench(rows: usize) {
         ],
     );
     println!(
-        "  qep export correspondence (CSV)     {}  ({})",
+        "  qep export correspondence (CSV)     {}  ({}{})",
         secs(export_csv),
-        rate(rows, export_csv)
+        rate(rows, export_csv),
+        mb(csv_peak)
     );
     let out_xlsx = dir.join("export.xlsx").display().to_string();
-    let export_xlsx = run_qep(
+    let (export_xlsx, xlsx_peak) = run_qep(
         &fresh.0,
         &[
             "export",
@@ -311,9 +468,10 @@ async fn bench(rows: usize) {
         ],
     );
     println!(
-        "  qep export correspondence (XLSX)    {}  ({})",
+        "  qep export correspondence (XLSX)    {}  ({}{})",
         secs(export_xlsx),
-        rate(rows, export_xlsx)
+        rate(rows, export_xlsx),
+        mb(xlsx_peak)
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
