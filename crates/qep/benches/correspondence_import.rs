@@ -234,7 +234,7 @@ async fn writers_during_import(db: &Path, file: &str) -> (Duration, Vec<Duration
     while import.try_wait().expect("wait").is_none() {
         n += 1;
         let t = Instant::now();
-        let ok = if n % 2 == 0 {
+        let ok = if n.is_multiple_of(2) {
             let arrival = qep_app::registers::Arrival {
                 reference: None,
                 channel: qep_core::registers::correspondence::Channel::WebForm,
