@@ -2,6 +2,12 @@
 
 use crate::{Db, DbRow, SqlStore};
 
+/// The register's columns an insert writes, in the order `items_values` binds them.
+const ITEM_COLUMNS: &str = "reference, channel, kind, site_id, service_id, received_at, \
+    received_on, registered_at, deadline_days, due_on, requester_name, requester_email, \
+    requester_address, subject, in_scope, out_of_scope, answered_on, answer, registered_by, \
+    body, prefecture_id";
+
 #[async_trait::async_trait]
 impl qep_store::RegisterStore for SqlStore {
     async fn insert_correspondence(
@@ -11,8 +17,41 @@ impl qep_store::RegisterStore for SqlStore {
     ) -> qep_store::StoreResult<Vec<qep_core::ids::ItemId>> {
         use chrono::Datelike as _;
         let now = chrono::Utc::now();
-        let mut tx = self.begin().await?;
+        let mut conn = self.pool().acquire().await.map_err(Self::map_err)?;
+        // A large batch of items that bring their reference (an import) is staged first,
+        // so that the write transaction below only copies it: on SQLite the write lock
+        // is then held a fraction of the import, and citizens and agents do not wait.
+        let brought: Vec<(&qep_store::NewCorrespondence, &str, &str)> = items
+            .iter()
+            .filter_map(|i| Some((i, i.reference.as_deref()?, "")))
+            .collect();
+        let staged = brought.len() > qep_store::sql::ITEMS_PER_INSERT;
+        if staged {
+            self.stage_items(&mut conn, &brought, actor, now).await?;
+        }
+        let mut tx = sqlx::Connection::begin_with(&mut *conn, Self::BEGIN_WRITE)
+            .await
+            .map_err(Self::map_err)?;
         let mut ids = Vec::new();
+        if staged {
+            let copied: Vec<(i64,)> = sqlx::query_as(&format!(
+                "INSERT INTO correspondence ({ITEM_COLUMNS}) SELECT {ITEM_COLUMNS} \
+                 FROM staged_items WHERE true ON CONFLICT (prefecture_id, reference) DO NOTHING \
+                 RETURNING id"
+            ))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(|e| {
+                Self::violation(
+                    e,
+                    qep_store::sql::OnViolation {
+                        foreign_key: qep_store::StoreError::NotFound("site ou service"),
+                        ..qep_store::sql::OnViolation::GENERIC
+                    },
+                )
+            })?;
+            ids.extend(copied.into_iter().map(|(id,)| id));
+        }
         // Items that bring no reference are numbered in their year, a block of numbers
         // reserved per year with one statement; then every item goes in multi-row
         // INSERTs chunked under SQLite's bind-variable limit.
@@ -26,7 +65,7 @@ impl qep_store::RegisterStore for SqlStore {
             let n = i64::try_from(n).unwrap_or(i64::MAX);
             next.insert(year, self.reserve_references(&mut tx, year, n).await?);
         }
-        for item in items {
+        for item in items.iter().filter(|i| !staged || i.reference.is_none()) {
             references.push(match &item.reference {
                 Some(r) => r.clone(),
                 None => {
@@ -40,6 +79,7 @@ impl qep_store::RegisterStore for SqlStore {
         }
         let rows: Vec<_> = items
             .iter()
+            .filter(|i| !staged || i.reference.is_none())
             .zip(&references)
             .map(|(item, reference)| (item, reference.as_str(), ""))
             .collect();
@@ -52,14 +92,21 @@ impl qep_store::RegisterStore for SqlStore {
         } else {
             format!("{} élément(s) ajouté(s) sur {}", ids.len(), items.len())
         };
-        self.commit_audited(
-            tx,
+        self.audit_tx(
+            &mut tx,
             actor,
             "correspondence.register",
             "registre du courrier".into(),
             detail,
         )
         .await?;
+        tx.commit().await.map_err(Self::map_err)?;
+        if staged {
+            sqlx::query("DROP TABLE staged_items")
+                .execute(&mut *conn)
+                .await
+                .map_err(Self::map_err)?;
+        }
         Ok(ids.into_iter().map(qep_core::ids::ItemId).collect())
     }
 
@@ -845,12 +892,29 @@ impl SqlStore {
         actor: &qep_store::Actor,
         now: chrono::DateTime<chrono::Utc>,
     ) -> qep_store::StoreResult<Vec<i64>> {
-        let mut q = sqlx::QueryBuilder::<Db>::new(
-            "INSERT INTO correspondence (reference, channel, kind, site_id, service_id, \
-             received_at, received_on, registered_at, deadline_days, due_on, \
-             requester_name, requester_email, requester_address, subject, in_scope, \
-             out_of_scope, answered_on, answer, registered_by, body, prefecture_id) ",
-        );
+        let mut q = self.items_values("correspondence", rows, actor, now);
+        q.push(" ON CONFLICT (prefecture_id, reference) DO NOTHING RETURNING id");
+        let ids: Vec<(i64,)> = q.build_query_as().fetch_all(&mut **tx).await.map_err(|e| {
+            Self::violation(
+                e,
+                qep_store::sql::OnViolation {
+                    foreign_key: qep_store::StoreError::NotFound("site ou service"),
+                    ..qep_store::sql::OnViolation::GENERIC
+                },
+            )
+        })?;
+        Ok(ids.into_iter().map(|(id,)| id).collect())
+    }
+
+    /// `INSERT INTO table (the register's columns) VALUES (…), (…)` for `rows`.
+    fn items_values<'a>(
+        &self,
+        table: &str,
+        rows: &'a [(&'a qep_store::NewCorrespondence, &'a str, &'a str)],
+        actor: &'a qep_store::Actor,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> sqlx::QueryBuilder<'a, Db> {
+        let mut q = sqlx::QueryBuilder::<Db>::new(format!("INSERT INTO {table} ({ITEM_COLUMNS}) "));
         q.push_values(rows.iter(), |mut b, (item, reference, body)| {
             b.push_bind(*reference)
                 .push_bind(item.channel.as_str())
@@ -874,17 +938,39 @@ impl SqlStore {
                 .push_bind(*body)
                 .push_bind(self.p());
         });
-        q.push(" ON CONFLICT (prefecture_id, reference) DO NOTHING RETURNING id");
-        let ids: Vec<(i64,)> = q.build_query_as().fetch_all(&mut **tx).await.map_err(|e| {
-            Self::violation(
-                e,
-                qep_store::sql::OnViolation {
-                    foreign_key: qep_store::StoreError::NotFound("site ou service"),
-                    ..qep_store::sql::OnViolation::GENERIC
-                },
-            )
-        })?;
-        Ok(ids.into_iter().map(|(id,)| id).collect())
+        q
+    }
+
+    /// Writes `rows` into a temporary table of `conn`, outside any transaction of the
+    /// database itself: on SQLite a temporary table lives in its own file, so filling it
+    /// takes no lock and other writers go on meanwhile.
+    async fn stage_items(
+        &self,
+        conn: &mut <Db as sqlx::Database>::Connection,
+        rows: &[(&qep_store::NewCorrespondence, &str, &str)],
+        actor: &qep_store::Actor,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> qep_store::StoreResult<()> {
+        for sql in [
+            format!(
+                "CREATE TEMP TABLE IF NOT EXISTS staged_items AS \
+                 SELECT {ITEM_COLUMNS} FROM correspondence WHERE 1 = 0"
+            ),
+            "DELETE FROM staged_items".to_owned(),
+        ] {
+            sqlx::query(&sql)
+                .execute(&mut *conn)
+                .await
+                .map_err(Self::map_err)?;
+        }
+        for chunk in rows.chunks(qep_store::sql::ITEMS_PER_INSERT) {
+            self.items_values("staged_items", chunk, actor, now)
+                .build()
+                .execute(&mut *conn)
+                .await
+                .map_err(Self::map_err)?;
+        }
+        Ok(())
     }
 
     /// Reserves `n` numbers of `year`'s sequence; returns the first.

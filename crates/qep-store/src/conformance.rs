@@ -58,6 +58,9 @@ pub const SCENARIOS: &[(&str, Scenario)] = &[
         Box::pin(report_texts_per_year(s))
     }),
     ("backend_answers", |s| Box::pin(backend_answers(s))),
+    ("large_batches_are_staged_and_stay_atomic", |s| {
+        Box::pin(large_batches_are_staged_and_stay_atomic(s))
+    }),
 ];
 
 /// Runs every scenario, each on a fresh store from `fresh`.
@@ -2073,4 +2076,109 @@ pub async fn report_texts_per_year(store: &dyn Store) {
 pub async fn backend_answers(store: &dyn Store) {
     store.ping().await.expect("ping");
     assert!(matches!(store.backend(), "sqlite" | "postgres"));
+}
+
+pub async fn large_batches_are_staged_and_stay_atomic(store: &dyn Store) {
+    use chrono::NaiveDate;
+
+    use crate::CorrespondenceQuery;
+    let actor = Actor::cli();
+    let site = a_site(store).await;
+    let day = NaiveDate::from_ymd_opt(2024, 3, 4).expect("date");
+    let batch: Vec<_> = (0..1200)
+        .map(|i| crate::NewCorrespondence {
+            reference: Some(format!("IMP-{i}")),
+            ..new_item(site, day, &format!("Demande {i}"))
+        })
+        .chain([new_item(site, day, "Sans référence")])
+        .collect();
+    let ids = store
+        .insert_correspondence(&actor, &batch)
+        .await
+        .expect("large batch");
+    assert_eq!(ids.len(), 1201);
+    let all = store
+        .list_correspondence(&CorrespondenceQuery::default())
+        .await
+        .expect("list");
+    assert_eq!(all.len(), 1201);
+    assert!(
+        all.iter()
+            .any(|c| c.reference == "IMP-1199" && c.subject == "Demande 1199")
+    );
+    assert!(all.iter().any(|c| c.reference == "2024-000001"));
+    // Again: every brought reference is present, only the unnumbered item is new.
+    assert_eq!(
+        store
+            .insert_correspondence(&actor, &batch)
+            .await
+            .expect("again")
+            .len(),
+        1
+    );
+    // One bad row refuses the whole large batch.
+    let mut bad: Vec<_> = (0..800)
+        .map(|i| crate::NewCorrespondence {
+            reference: Some(format!("NEW-{i}")),
+            ..new_item(site, day, "Nouvelle")
+        })
+        .collect();
+    bad[400].service = Some(ServiceId(987_654));
+    assert!(store.insert_correspondence(&actor, &bad).await.is_err());
+    assert_eq!(
+        store
+            .list_correspondence(&CorrespondenceQuery::default())
+            .await
+            .expect("list")
+            .len(),
+        1202,
+        "nothing of the refused batch"
+    );
+    // And the next large batch on the same connection is not mixed with it.
+    bad[400].service = None;
+    assert_eq!(
+        store
+            .insert_correspondence(&actor, &bad)
+            .await
+            .expect("fixed batch")
+            .len(),
+        800
+    );
+    // The export's visit: every item received in [from, until), in order of receipt.
+    let mut seen: Vec<(chrono::DateTime<Utc>, String)> = Vec::new();
+    let n = store
+        .for_each_received(day, day + Duration::days(1), &mut |c| {
+            seen.push((c.received_at, c.reference));
+            Ok(())
+        })
+        .await
+        .expect("visit");
+    assert_eq!(n, 2002);
+    assert_eq!(seen.len(), 2002);
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "in order of receipt");
+    assert_eq!(
+        store
+            .for_each_received(
+                day + Duration::days(1),
+                day + Duration::days(9),
+                &mut |_| Ok(())
+            )
+            .await,
+        Ok(0),
+        "the end of the range is excluded"
+    );
+    // The visitor's error stops the visit.
+    let mut visits = 0;
+    let stopped = store
+        .for_each_received(day, day + Duration::days(1), &mut |_| {
+            visits += 1;
+            if visits == 10 {
+                Err(StoreError::Backend("stop".into()))
+            } else {
+                Ok(())
+            }
+        })
+        .await;
+    assert_eq!(stopped, Err(StoreError::Backend("stop".into())));
+    assert_eq!(visits, 10);
 }
