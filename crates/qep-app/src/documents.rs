@@ -136,7 +136,9 @@ async fn correspondence(
             due_by: None,
             received_from: Some(from),
             received_to: Some(to),
-            limit: 1_000_000,
+            // Every item of the year (0: no limit).
+            limit: 0,
+            offset: 0,
         })
         .await?;
     if items.is_empty() {

@@ -179,8 +179,16 @@ impl qep_store::RegisterStore for SqlStore {
             sql.push(" AND received_on <= ").push_bind(d);
         }
         sql.push(" ORDER BY due_on, id");
-        if q.limit > 0 {
-            sql.push(" LIMIT ").push_bind(i64::from(q.limit));
+        if q.limit > 0 || q.offset > 0 {
+            let limit = if q.limit > 0 {
+                i64::from(q.limit)
+            } else {
+                i64::MAX
+            };
+            sql.push(" LIMIT ")
+                .push_bind(limit)
+                .push(" OFFSET ")
+                .push_bind(i64::from(q.offset));
         }
         let rows = sql
             .build()

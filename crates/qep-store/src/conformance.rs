@@ -2107,6 +2107,23 @@ pub async fn large_batches_are_staged_and_stay_atomic(store: &dyn Store) {
             .any(|c| c.reference == "IMP-1199" && c.subject == "Demande 1199")
     );
     assert!(all.iter().any(|c| c.reference == "2024-000001"));
+    // Pages of a list, in its stable order, add up to the whole list.
+    let mut paged = Vec::new();
+    for page in 0.. {
+        let items = store
+            .list_correspondence(&CorrespondenceQuery {
+                limit: 500,
+                offset: page * 500,
+                ..Default::default()
+            })
+            .await
+            .expect("page");
+        if items.is_empty() {
+            break;
+        }
+        paged.extend(items.into_iter().map(|c| c.id));
+    }
+    assert_eq!(paged, all.iter().map(|c| c.id).collect::<Vec<_>>());
     // Again: every brought reference is present, only the unnumbered item is new.
     assert_eq!(
         store

@@ -516,6 +516,9 @@ pub struct CorrespondenceQuery {
     pub received_to: Option<NaiveDate>,
     /// At most this many items; `0` (the default) lists them all.
     pub limit: u32,
+    /// Items to skip first, in the list's order (due date, then id: stable, so pages
+    /// neither repeat nor miss an item while nothing changes).
+    pub offset: u32,
 }
 
 /// What the indicator engine needs of an item: compact, for whole years of items.

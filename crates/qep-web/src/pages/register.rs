@@ -58,7 +58,12 @@ async fn site_calendar(state: &AppState, site: SiteId) -> Result<Arc<WorkingCale
 #[derive(Deserialize)]
 pub struct ListQuery {
     vue: Option<String>,
+    /// The page, from 1.
+    page: Option<u32>,
 }
+
+/// Items per page of the register's lists.
+const PAGE_SIZE: u32 = 100;
 
 fn service_name(services: &[Service], id: Option<ServiceId>) -> String {
     id.and_then(|id| services.iter().find(|s| s.id == id))
@@ -112,9 +117,12 @@ pub async fn list(
     let view_name = q.vue.as_deref().unwrap_or("a-traiter");
     let services =
         (session.user.role.is_limited_to_own_services()).then(|| session.user.services.clone());
+    let page_number = q.page.unwrap_or(1).max(1);
+    // One more than a page: whether there is a next one.
     let mut query = CorrespondenceQuery {
         services,
-        limit: 500,
+        limit: PAGE_SIZE + 1,
+        offset: (page_number - 1).saturating_mul(PAGE_SIZE),
         ..Default::default()
     };
     match view_name {
@@ -158,7 +166,9 @@ pub async fn list(
         }
         _ => query.open_only = true,
     }
-    let items = state.store.list_correspondence(&query).await?;
+    let mut items = state.store.list_correspondence(&query).await?;
+    let has_next = items.len() > PAGE_SIZE as usize;
+    items.truncate(PAGE_SIZE as usize);
     let all_services = state.store.list_services().await?;
     let calendars = state
         .app
@@ -188,9 +198,13 @@ pub async fn list(
         }
     })
     .collect();
+    let page_href = |n: u32| format!("{}?vue={view_name}&page={n}", routes::REGISTER);
     let view = context! {
         rows => rows,
         tabs => tabs,
+        page => page_number,
+        previous_href => (page_number > 1).then(|| page_href(page_number - 1)),
+        next_href => has_next.then(|| page_href(page_number + 1)),
         new_href => routes::REGISTER_NEW,
         fast_href => routes::REGISTER_FAST,
         limited => session.user.role.is_limited_to_own_services(),

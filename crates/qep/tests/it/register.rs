@@ -850,3 +850,70 @@ async fn concurrent_writes_on_sqlite_wait_their_turn() {
         assert_eq!(references.len(), 40);
     }
 }
+
+/// The register's lists page on the server: 100 items a page, in a stable order, with
+/// links to the previous and next pages; no item is lost past the first page.
+#[tokio::test]
+async fn register_lists_page_through_every_item() {
+    for app in TestApp::all().await {
+        let backend = app.backend();
+        let sites = app.store.list_sites().await.expect("sites");
+        let today = app.ctx.today();
+        let items: Vec<_> = (0..230)
+            .map(|i| qep_store::NewCorrespondence {
+                reference: Some(format!("PAGE-{i:03}")),
+                channel: qep_core::registers::correspondence::Channel::Email,
+                kind: qep_core::registers::correspondence::Kind::GeneralInformation,
+                site: sites[0].id,
+                service: None,
+                received_at: chrono::Utc::now(),
+                received_on: today,
+                deadline_days: 5,
+                due_on: today + chrono::Duration::days(7 + i % 5),
+                requester_name: String::new(),
+                requester_email: String::new(),
+                requester_address: String::new(),
+                subject: format!("Demande {i}"),
+                in_scope: true,
+                out_of_scope: None,
+                answered_on: None,
+                answer: None,
+            })
+            .collect();
+        app.store
+            .insert_correspondence(&qep_store::Actor::cli(), &items)
+            .await
+            .expect("items");
+        let mut lead = app.client();
+        lead.login(ADMIN).await;
+        let mut seen = std::collections::BTreeSet::new();
+        for page in 1..=3 {
+            let res = lead
+                .get(&format!("/registres/courrier?vue=tous&page={page}"))
+                .await;
+            assert_eq!(res.status, StatusCode::OK, "{backend}");
+            let on_page: Vec<String> = res
+                .body
+                .match_indices("PAGE-")
+                .map(|(at, _)| res.body[at..at + 8].to_owned())
+                .collect();
+            assert!(on_page.len() <= 100, "{backend}: page {page}");
+            seen.extend(on_page);
+            assert_eq!(
+                res.body.contains(&format!("page={}", page + 1)),
+                page < 3,
+                "{backend}: a next page after page {page}"
+            );
+            assert_eq!(
+                res.body.contains(&format!("page={}", page - 1)),
+                page > 1,
+                "{backend}: a previous page before page {page}"
+            );
+        }
+        assert_eq!(
+            seen.len(),
+            230,
+            "{backend}: every item on one page or another"
+        );
+    }
+}
