@@ -2,6 +2,11 @@
 
 use crate::{Db, DbRow, SqlStore};
 
+/// The reference of the `n`-th item registered in `year`: `2024-000042`.
+fn reference_of(year: i32, n: i64) -> String {
+    format!("{year}-{n:06}")
+}
+
 /// The register's columns an insert writes, in the order `items_values` binds them.
 const ITEM_COLUMNS: &str = "reference, channel, kind, site_id, service_id, received_at, \
     received_on, registered_at, deadline_days, due_on, requester_name, requester_email, \
@@ -55,33 +60,35 @@ impl qep_store::RegisterStore for SqlStore {
         // Items that bring no reference are numbered in their year, a block of numbers
         // reserved per year with one statement; then every item goes in multi-row
         // INSERTs chunked under SQLite's bind-variable limit.
-        let mut references: Vec<String> = Vec::with_capacity(items.len());
-        let mut years: std::collections::BTreeMap<i32, usize> = Default::default();
-        for item in items.iter().filter(|i| i.reference.is_none()) {
+        let direct: Vec<&qep_store::NewCorrespondence> = items
+            .iter()
+            .filter(|i| !staged || i.reference.is_none())
+            .collect();
+        let mut years: std::collections::BTreeMap<i32, i64> = Default::default();
+        for item in direct.iter().filter(|i| i.reference.is_none()) {
             *years.entry(item.received_on.year()).or_default() += 1;
         }
         let mut next: std::collections::BTreeMap<i32, i64> = Default::default();
         for (year, n) in years {
-            let n = i64::try_from(n).unwrap_or(i64::MAX);
             next.insert(year, self.reserve_references(&mut tx, year, n).await?);
         }
-        for item in items.iter().filter(|i| !staged || i.reference.is_none()) {
-            references.push(match &item.reference {
+        let references: Vec<String> = direct
+            .iter()
+            .map(|item| match &item.reference {
                 Some(r) => r.clone(),
                 None => {
                     let year = item.received_on.year();
                     let n = next.entry(year).or_insert(1);
-                    let reference = format!("{year}-{n:06}");
+                    let reference = reference_of(year, *n);
                     *n += 1;
                     reference
                 }
-            });
-        }
-        let rows: Vec<_> = items
+            })
+            .collect();
+        let rows: Vec<_> = direct
             .iter()
-            .filter(|i| !staged || i.reference.is_none())
             .zip(&references)
-            .map(|(item, reference)| (item, reference.as_str(), ""))
+            .map(|(item, reference)| (*item, reference.as_str(), ""))
             .collect();
         for chunk in rows.chunks(qep_store::sql::ITEMS_PER_INSERT) {
             ids.extend(self.insert_items_tx(&mut tx, chunk, actor, now).await?);
@@ -1007,17 +1014,10 @@ impl SqlStore {
         tx: &mut sqlx::Transaction<'_, Db>,
         year: i32,
     ) -> qep_store::StoreResult<String> {
-        let (last,): (i64,) = sqlx::query_as(
-            "INSERT INTO reference_counters (prefecture_id, year, last) VALUES ($2, $1, 1) \
-             ON CONFLICT (prefecture_id, year) DO UPDATE SET last = reference_counters.last + 1 \
-             RETURNING last",
-        )
-        .bind(year)
-        .bind(self.p())
-        .fetch_one(&mut **tx)
-        .await
-        .map_err(Self::map_err)?;
-        Ok(format!("{year}-{last:06}"))
+        Ok(reference_of(
+            year,
+            self.reserve_references(tx, year, 1).await?,
+        ))
     }
 
     /// After a change to `site`'s calendar made on `on`: the due dates of its open
