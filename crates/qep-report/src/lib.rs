@@ -5,7 +5,10 @@
 //! [`number`] writes figures the French way.
 
 pub mod chart;
-pub mod number;
+/// Numbers the French way: the rule lives in `qep-core`, where every crate reads it.
+pub mod number {
+    pub use qep_core::french::*;
+}
 
 use qep_core::indicators::{Cell, Row, Unit, YearTable};
 use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook, XlsxError};

@@ -1,7 +1,7 @@
 //! Numbers as French readers expect them: decimal comma, narrow no-break space between
 //! thousands, at most two decimals, and the unit's symbol after the figure.
 
-use qep_core::indicators::Unit;
+use crate::indicators::Unit;
 
 /// `91.19` → `91,19`; `7594507` → `7 594 507` (narrow no-break spaces); `100.0` → `100`.
 pub fn french(v: f64) -> String {
