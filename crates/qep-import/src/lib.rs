@@ -4,13 +4,16 @@
 //! the column, the value and what was expected. Nothing here touches the database.
 
 pub mod correspondence;
+pub mod limits;
 pub mod mapping;
 pub mod number;
 pub mod preview;
 pub mod sources;
 pub mod table;
 pub mod values;
+pub mod workbook;
 
+pub use limits::Limits;
 pub use table::{Row, Table, TableError};
 
 use sha2::{Digest, Sha256};
@@ -55,7 +58,10 @@ impl<R: std::io::Read> std::io::Read for HashingReader<R> {
 
 /// One problem in one cell.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}, ligne {line}, colonne « {column} » : {problem}")]
+#[error(
+    "{file}, ligne {line}, colonne « {column} » : {}",
+    limits::clip_quoted(problem)
+)]
 pub struct CellError {
     pub file: String,
     /// 1-based line of the file (the header is line 1).

@@ -6,6 +6,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use crate::CellError;
+use crate::limits::Limits;
 use crate::mapping::{Field, FieldKind, Mapping, fields};
 use crate::sources::{ImportError, import_table};
 use crate::table::{Table, TableError, fold};
@@ -24,35 +25,38 @@ fn io_error(name: &str) -> impl Fn(std::io::Error) -> TableError + '_ {
 }
 
 /// The header and the first `rows` data rows of the file at `path`, reported as `name`
-/// (whose extension says whether it is a workbook). A CSV is read only as far as needed.
-pub fn head(path: &Path, name: &str, rows: usize) -> Result<Table, TableError> {
+/// (whose extension says whether it is a workbook), within `limits`. A CSV is read only
+/// as far as needed, and at most [`HEAD_BYTES`]; its quotes are counted once per line.
+pub fn head(path: &Path, name: &str, rows: usize, limits: &Limits) -> Result<Table, TableError> {
     let io = io_error(name);
     let mut table = if crate::table::is_workbook(name) {
-        let bytes = std::fs::read(path).map_err(&io)?;
-        crate::table::read_workbook(name, &bytes)?
+        let bytes = crate::table::read_file(path, name, limits)?;
+        crate::workbook::read(name, &bytes, limits)?
     } else {
         let file = std::fs::File::open(path).map_err(&io)?;
         let mut input = BufReader::new(file.take(HEAD_BYTES));
         let mut buf = Vec::new();
         let mut records = 0;
+        let mut quotes = 0usize;
+        // Where the last complete record ends.
+        let mut complete = 0;
         // Header plus `rows` complete records (a quoted field may span lines), blank
         // lines aside; a few more in case some are blank.
         while records <= rows + 5 {
+            let from = buf.len();
             let n = input.read_until(b'\n', &mut buf).map_err(&io)?;
             if n == 0 {
                 break;
             }
-            if buf.iter().filter(|b| **b == b'"').count() % 2 == 0 {
+            quotes += buf[from..].iter().filter(|b| **b == b'"').count();
+            if quotes.is_multiple_of(2) {
                 records += 1;
+                complete = buf.len();
             }
         }
-        if buf.iter().filter(|b| **b == b'"').count() % 2 == 1 {
-            // Cut inside a quoted field: drop the unfinished record.
-            if let Some(end) = buf.iter().rposition(|b| *b == b'\n') {
-                buf.truncate(end + 1);
-            }
-        }
-        crate::table::read_csv(name, &buf)?
+        // Cut inside a quoted field: drop the unfinished record.
+        buf.truncate(complete);
+        crate::table::read_csv_with(name, &buf, limits)?
     };
     table.rows.truncate(rows);
     Ok(table)
@@ -223,7 +227,7 @@ mod tests {
             text.push_str(&format!("0{}/01/2024 08:15;Traité;{i}\n", 1 + i % 9));
         }
         std::fs::write(&path, &text).expect("write");
-        let table = head(&path, "appels.csv", 3).expect("head");
+        let table = head(&path, "appels.csv", 3, &Limits::DEFAULT).expect("head");
         assert_eq!(table.rows.len(), 3);
         let mut m = builtin("appels").expect("built-in");
         m.columns.insert("answered".into(), "Statut".into());
@@ -245,6 +249,7 @@ mod tests {
             &path,
             "appels.csv",
             &builtin("appels").expect("b"),
+            &Limits::DEFAULT,
             &mut |_| {},
         )
         .expect("import");

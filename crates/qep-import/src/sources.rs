@@ -18,6 +18,7 @@ use qep_core::indicators::Period;
 use qep_core::indicators::imported::{Fact, FactPeriod, FactSource, Measure};
 
 use crate::CellError;
+use crate::limits::Limits;
 use crate::mapping::{Binding, Field, FieldKind, Mapping};
 use crate::number::parse_decimal;
 use crate::table::{Table, TableError, fold};
@@ -72,6 +73,7 @@ pub fn import_file(
     path: &Path,
     name: &str,
     mapping: &Mapping,
+    limits: &Limits,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(Imported, String), ImportError> {
     let io = |e: std::io::Error| TableError::Io {
@@ -79,13 +81,13 @@ pub fn import_file(
         problem: e.to_string(),
     };
     if crate::table::is_workbook(name) {
-        let bytes = std::fs::read(path).map_err(io)?;
-        let table = crate::table::read_workbook(name, &bytes)?;
+        let bytes = crate::table::read_file(path, name, limits)?;
+        let table = crate::workbook::read(name, &bytes, limits)?;
         let imported = import_table(&table, mapping)?;
         return Ok((imported, crate::sha256_hex(&bytes)));
     }
     let mut reader = crate::HashingReader::new(std::fs::File::open(path).map_err(io)?);
-    let imported = import_csv(name, &mut reader, mapping, progress)?;
+    let imported = import_csv_with(name, &mut reader, mapping, limits, progress)?;
     Ok((imported, reader.sha256_hex()))
 }
 
@@ -115,6 +117,19 @@ pub fn import_csv<R: Read>(
     mapping: &Mapping,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Imported, ImportError> {
+    import_csv_with(name, input, mapping, &Limits::DEFAULT, progress)
+}
+
+/// [`import_csv`] within `limits`: each record's size, cells and cells' lengths, the
+/// number of rows, and its [`crate::limits::Stop`]. Linear in the file's size, unclosed
+/// quotes included (the quotes are counted once, as lines come).
+pub fn import_csv_with<R: Read>(
+    name: &str,
+    input: R,
+    mapping: &Mapping,
+    limits: &Limits,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Imported, ImportError> {
     let mut input = BufReader::with_capacity(1 << 20, input);
     let io = |e: std::io::Error| TableError::Io {
         file: name.into(),
@@ -129,16 +144,37 @@ pub fn import_csv<R: Read>(
     let mut reader: Option<RowReader<'_>> = None;
     loop {
         buf.clear();
-        let n = input.read_until(b'\n', &mut buf).map_err(io)?;
+        let cap = limits.max_record_bytes as u64 + 1;
+        let n = (&mut input)
+            .take(cap)
+            .read_until(b'\n', &mut buf)
+            .map_err(io)?;
         if n == 0 {
             break;
         }
         line += 1;
         let first = line;
         bytes += n as u64;
-        // A quoted field may span lines: read on until the quotes pair up.
-        while buf.iter().filter(|b| **b == b'"').count() % 2 == 1 {
-            let more = input.read_until(b'\n', &mut buf).map_err(io)?;
+        // A quoted field may span lines: read on until the quotes pair up. Each line's
+        // quotes are counted once, and a record stops at `max_record_bytes`.
+        let mut quotes = buf.iter().filter(|b| **b == b'"').count();
+        while quotes % 2 == 1 {
+            if buf.len() > limits.max_record_bytes {
+                return Err(TableError::TooLarge {
+                    file: name.into(),
+                    problem: format!(
+                        "ligne {first} : enregistrement de plus de {} octets (un guillemet ouvert n'est-il pas refermé ?)",
+                        crate::limits::count(limits.max_record_bytes as u64)
+                    ),
+                }
+                .into());
+            }
+            let from = buf.len();
+            let more = (&mut input)
+                .take(cap)
+                .read_until(b'\n', &mut buf)
+                .map_err(io)?;
+            quotes += buf[from..].iter().filter(|b| **b == b'"').count();
             if more == 0 {
                 return Err(TableError::Csv {
                     file: name.into(),
@@ -149,6 +185,16 @@ pub fn import_csv<R: Read>(
             }
             line += 1;
             bytes += more as u64;
+        }
+        if buf.len() > limits.max_record_bytes {
+            return Err(TableError::TooLarge {
+                file: name.into(),
+                problem: format!(
+                    "ligne {first} : plus de {} octets",
+                    crate::limits::count(limits.max_record_bytes as u64)
+                ),
+            }
+            .into());
         }
         let mut record: &[u8] = &buf;
         if first == 1 {
@@ -166,6 +212,7 @@ pub fn import_csv<R: Read>(
         } else {
             record.split(|b| *b == delimiter).map(text).collect()
         };
+        crate::table::check_record(name, first, cells.iter().map(|c| c.as_ref()), limits)?;
         if cells.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
@@ -179,7 +226,18 @@ pub fn import_csv<R: Read>(
                 if !r.row(first, &refs) {
                     break;
                 }
+                if r.rows > limits.max_stream_rows {
+                    return Err(TableError::TooLarge {
+                        file: name.into(),
+                        problem: format!(
+                            "plus de {} lignes de données",
+                            crate::limits::count(limits.max_stream_rows)
+                        ),
+                    }
+                    .into());
+                }
                 if r.rows % 65_536 == 0 {
+                    limits.stop.check(name)?;
                     progress(Progress {
                         bytes,
                         rows: r.rows,

@@ -6,10 +6,9 @@
 //! The whole file is held in memory: fine for the value and mapping files of a
 //! prefecture. Multi-million-row exports get a streaming reader of their own.
 
-use std::io::Cursor;
 use std::path::Path;
 
-use calamine::{Data, Reader};
+use crate::limits::{Limits, count};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TableError {
@@ -25,6 +24,12 @@ pub enum TableError {
     },
     #[error("{file} : classeur illisible ({problem})")]
     Spreadsheet { file: String, problem: String },
+    /// Past one of the [`Limits`]: what and where.
+    #[error("{file} : fichier refusé, {problem}")]
+    TooLarge { file: String, problem: String },
+    /// Stopped by its [`crate::limits::Stop`].
+    #[error("{file} : {why}")]
+    Stopped { file: String, why: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,10 +75,15 @@ pub(crate) fn fold(s: &str) -> String {
 /// Reads `bytes` as the file `name`: a workbook if the name ends in .xlsx/.xlsm/.xls/.ods,
 /// CSV otherwise.
 pub fn read(name: &str, bytes: &[u8]) -> Result<Table, TableError> {
+    read_with(name, bytes, &Limits::DEFAULT)
+}
+
+/// [`read`] within `limits`.
+pub fn read_with(name: &str, bytes: &[u8], limits: &Limits) -> Result<Table, TableError> {
     if is_workbook(name) {
-        read_workbook(name, bytes)
+        crate::workbook::read(name, bytes, limits)
     } else {
-        read_csv(name, bytes)
+        read_csv_with(name, bytes, limits)
     }
 }
 
@@ -87,11 +97,38 @@ pub fn is_workbook(name: &str) -> bool {
 
 pub fn read_path(path: &Path) -> Result<(Table, Vec<u8>), TableError> {
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| TableError::Io {
-        file: name.clone(),
-        problem: e.to_string(),
-    })?;
+    let bytes = read_file(path, &name, &Limits::DEFAULT)?;
     Ok((read(&name, &bytes)?, bytes))
+}
+
+/// The bytes of the file at `path` (reported as `name`), refused beyond
+/// `limits.max_file_bytes` before anything is read.
+pub fn read_file(path: &Path, name: &str, limits: &Limits) -> Result<Vec<u8>, TableError> {
+    let io = |e: std::io::Error| TableError::Io {
+        file: name.to_owned(),
+        problem: e.to_string(),
+    };
+    let size = std::fs::metadata(path).map_err(io)?.len();
+    if size > limits.max_file_bytes {
+        return Err(TableError::TooLarge {
+            file: name.into(),
+            problem: format!(
+                "{} octets (au plus {})",
+                count(size),
+                count(limits.max_file_bytes)
+            ),
+        });
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(
+            std::fs::File::open(path).map_err(io)?,
+            limits.max_file_bytes + 1,
+        ),
+        &mut bytes,
+    )
+    .map_err(io)?;
+    Ok(bytes)
 }
 
 /// UTF-8 (BOM removed) when the bytes are valid UTF-8, Windows-1252 otherwise: French
@@ -169,6 +206,24 @@ impl<'a> LineCounter<'a> {
 }
 
 pub fn read_csv(name: &str, bytes: &[u8]) -> Result<Table, TableError> {
+    read_csv_with(name, bytes, &Limits::DEFAULT)
+}
+
+/// A CSV read whole, within `limits`: the file's size, its rows, each row's cells and
+/// each cell's length. Linear in the file's size whatever it holds (an unclosed quote
+/// included: the csv crate reads on to the end once).
+pub fn read_csv_with(name: &str, bytes: &[u8], limits: &Limits) -> Result<Table, TableError> {
+    let too_large = |problem: String| TableError::TooLarge {
+        file: name.into(),
+        problem,
+    };
+    if bytes.len() as u64 > limits.max_file_bytes {
+        return Err(too_large(format!(
+            "{} octets (au plus {})",
+            count(bytes.len() as u64),
+            count(limits.max_file_bytes)
+        )));
+    }
     let text = decode(bytes);
     if text.trim().is_empty() {
         return Err(TableError::Empty { file: name.into() });
@@ -181,100 +236,91 @@ pub fn read_csv(name: &str, bytes: &[u8]) -> Result<Table, TableError> {
     let mut lines = LineCounter::new(text.as_bytes());
     let mut headers = None;
     let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| TableError::Csv {
-            file: name.into(),
-            line: e.position().map_or(0, |p| lines.line_at(p.byte())),
-            problem: e.to_string(),
-        })?;
+    let mut record = csv::StringRecord::new();
+    loop {
+        let more = reader
+            .read_record(&mut record)
+            .map_err(|e| TableError::Csv {
+                file: name.into(),
+                line: e.position().map_or(0, |p| lines.line_at(p.byte())),
+                problem: e.to_string(),
+            })?;
+        if !more {
+            break;
+        }
         let line = record.position().map_or(0, |p| lines.line_at(p.byte()));
+        if rows.len() % 4_096 == 0 {
+            limits.stop.check(name)?;
+        }
+        check_record(name, line, &record, limits)?;
         let cells: Vec<String> = record.iter().map(|c| c.trim().to_owned()).collect();
         if cells.iter().all(String::is_empty) {
             continue;
         }
         match headers {
             None => headers = Some(cells),
-            Some(_) => rows.push(Row { line, cells }),
-        }
-    }
-    Ok(Table {
-        file: name.into(),
-        headers: headers.ok_or_else(|| TableError::Empty { file: name.into() })?,
-        rows,
-    })
-}
-
-fn cell_text(cell: &Data) -> String {
-    match cell {
-        Data::Empty => String::new(),
-        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.trim().to_owned(),
-        Data::Int(i) => i.to_string(),
-        Data::Float(f) => {
-            if f.fract() == 0.0 && f.abs() < 1e15 {
-                format!("{f:.0}")
-            } else {
-                f.to_string()
+            Some(_) => {
+                if rows.len() >= limits.max_rows {
+                    return Err(too_large(format!(
+                        "plus de {} lignes de données",
+                        count(limits.max_rows as u64)
+                    )));
+                }
+                rows.push(Row { line, cells })
             }
         }
-        Data::Bool(b) => b.to_string(),
-        Data::DateTime(d) => excel_serial_text(d.as_f64()),
-        Data::Error(e) => format!("#{e:?}"),
-    }
-}
-
-/// An Excel serial date (days since 1899-12-30, the time of day as the fraction) as
-/// `2024-05-03`, or `2024-05-03 10:15` (`10:15:30`) when it has a time of day; the time is
-/// rounded to the second.
-fn excel_serial_text(serial: f64) -> String {
-    let seconds = (serial * 86_400.0).round();
-    if !seconds.is_finite() || seconds.abs() > 1e13 {
-        return serial.to_string();
-    }
-    let seconds = seconds as i64;
-    let (days, secs) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-    let Some(date) = chrono::NaiveDate::from_ymd_opt(1899, 12, 30)
-        .and_then(|epoch| epoch.checked_add_signed(chrono::Duration::days(days)))
-    else {
-        return serial.to_string();
-    };
-    match secs {
-        0 => date.to_string(),
-        s if s % 60 == 0 => format!("{date} {:02}:{:02}", s / 3600, s % 3600 / 60),
-        s => format!("{date} {:02}:{:02}:{:02}", s / 3600, s % 3600 / 60, s % 60),
-    }
-}
-
-pub fn read_workbook(name: &str, bytes: &[u8]) -> Result<Table, TableError> {
-    let err = |problem: String| TableError::Spreadsheet {
-        file: name.into(),
-        problem,
-    };
-    let mut workbook =
-        calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| err(e.to_string()))?;
-    let range = workbook
-        .worksheet_range_at(0)
-        .ok_or_else(|| err("aucune feuille".into()))?
-        .map_err(|e| err(e.to_string()))?;
-    // Line numbers as the spreadsheet shows them.
-    let first_row = range.start().map_or(0, |(r, _)| r as usize);
-    let mut headers = None;
-    let mut rows = Vec::new();
-    for (i, row) in range.rows().enumerate() {
-        let cells: Vec<String> = row.iter().map(cell_text).collect();
-        if cells.iter().all(String::is_empty) {
-            continue;
-        }
-        let line = first_row + i + 1;
-        match headers {
-            None => headers = Some(cells),
-            Some(_) => rows.push(Row { line, cells }),
-        }
     }
     Ok(Table {
         file: name.into(),
         headers: headers.ok_or_else(|| TableError::Empty { file: name.into() })?,
         rows,
     })
+}
+
+/// A record's size, cells and cells' lengths against `limits`.
+pub(crate) fn check_record<'r>(
+    name: &str,
+    line: usize,
+    record: impl IntoIterator<Item = &'r str>,
+    limits: &Limits,
+) -> Result<(), TableError> {
+    let refuse = |problem: String| TableError::TooLarge {
+        file: name.into(),
+        problem: format!("ligne {line} : {problem}"),
+    };
+    let mut total = 0usize;
+    for (i, cell) in record.into_iter().enumerate() {
+        if i >= limits.max_columns {
+            return Err(refuse(format!(
+                "plus de {} cellules",
+                count(limits.max_columns as u64)
+            )));
+        }
+        total += cell.len();
+        if cell.len() > limits.max_cell_chars {
+            let chars = cell.chars().count();
+            if chars > limits.max_cell_chars {
+                return Err(refuse(format!(
+                    "cellule n° {} de {} caractères (au plus {})",
+                    i + 1,
+                    count(chars as u64),
+                    count(limits.max_cell_chars as u64)
+                )));
+            }
+        }
+        if total > limits.max_record_bytes {
+            return Err(refuse(format!(
+                "enregistrement de plus de {} octets",
+                count(limits.max_record_bytes as u64)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The first sheet of a workbook, within the default limits.
+pub fn read_workbook(name: &str, bytes: &[u8]) -> Result<Table, TableError> {
+    crate::workbook::read(name, bytes, &Limits::DEFAULT)
 }
 
 #[cfg(test)]
@@ -313,17 +359,6 @@ mod tests {
         }
         let t = read("big.csv", big.as_bytes()).expect("csv");
         assert_eq!(t.rows.last().map(|r| r.line), Some(100_001));
-    }
-
-    #[test]
-    fn excel_dates_keep_their_time_of_day() {
-        assert_eq!(excel_serial_text(45_415.0), "2024-05-03");
-        assert_eq!(excel_serial_text(45_415.427_083_333_33), "2024-05-03 10:15");
-        assert_eq!(
-            excel_serial_text(45_415.427_430_555_5),
-            "2024-05-03 10:15:30"
-        );
-        assert_eq!(excel_serial_text(45_415.999_999_999), "2024-05-04");
     }
 
     #[test]

@@ -61,6 +61,7 @@ pub const ADMIN_IMPORTS: &str = "/administration/imports";
 pub const ADMIN_IMPORT_FILE: &str = "/administration/imports/fichiers/{id}";
 pub const ADMIN_IMPORT_JOB: &str = "/administration/imports/travaux/{id}";
 pub const ADMIN_IMPORT_JOB_STATUS: &str = "/administration/imports/travaux/{id}/etat";
+pub const ADMIN_IMPORT_JOB_CANCEL: &str = "/administration/imports/travaux/{id}/annuler";
 pub const ADMIN_MAPPINGS: &str = "/administration/correspondances";
 pub const ADMIN_MAPPING_NEW: &str = "/administration/correspondances/nouveau";
 pub const ADMIN_MAPPING: &str = "/administration/correspondances/{name}";

@@ -102,7 +102,8 @@ pub async fn import(
         let path = path.to_owned();
         tokio::task::spawn_blocking(move || {
             let name = path.display().to_string();
-            qep_import::sources::import_file(&path, &name, &mapping, &mut |p: Progress| {
+            let limits = qep_import::Limits::DEFAULT;
+            qep_import::sources::import_file(&path, &name, &mapping, &limits, &mut |p: Progress| {
                 bar.set_position(p.bytes);
                 let secs = started.elapsed().as_secs_f64().max(1e-3);
                 bar.set_message(format!(

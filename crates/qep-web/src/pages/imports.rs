@@ -54,6 +54,7 @@ pub fn router() -> Router<AppState> {
         .route(routes::ADMIN_IMPORT_FILE, get(preview_page).post(launch))
         .route(routes::ADMIN_IMPORT_JOB, get(job_page))
         .route(routes::ADMIN_IMPORT_JOB_STATUS, get(job_status))
+        .route(routes::ADMIN_IMPORT_JOB_CANCEL, post(cancel_job))
         .route(routes::ADMIN_MAPPINGS, get(mappings))
         .route(
             routes::ADMIN_MAPPING_NEW,
@@ -97,6 +98,8 @@ struct Job {
     started: Instant,
     took: Option<Duration>,
     state: JobState,
+    /// Set by « Annuler »: the reading stops at its next check.
+    cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 enum JobState {
@@ -363,10 +366,19 @@ pub struct PreviewQuery {
     modele: Option<String>,
 }
 
-/// The head of an upload as a table, read off the async threads.
+/// How long a preview may read before it gives up.
+const PREVIEW_TIME: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The head of an upload as a table, read off the async threads within the readers'
+/// limits and [`PREVIEW_TIME`]; the reading stops when the browser goes away (this
+/// future is then dropped, and with it the guard that cancels the reading).
 async fn upload_head(upload: &Upload) -> Result<qep_import::Table, String> {
     let (path, name) = (upload.path.clone(), upload.file_name.clone());
-    tokio::task::spawn_blocking(move || preview::head(&path, &name, PREVIEW_ROWS))
+    let (stop, flag) =
+        qep_import::limits::Stop::new(Some(std::time::Instant::now() + PREVIEW_TIME));
+    let _cancel = qep_import::limits::CancelOnDrop(flag);
+    let limits = qep_import::Limits::with_stop(stop);
+    tokio::task::spawn_blocking(move || preview::head(&path, &name, PREVIEW_ROWS, &limits))
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())
@@ -547,6 +559,7 @@ pub async fn launch(
     let job_id: u64 = rand::random();
     // Recorded as a durable job: an import cut by a restart shows as failed on the jobs page.
     let durable = qep_app::jobs::start(&state.app, "import", &format!("{job_id:016x}")).await?;
+    let (stop, cancel) = qep_import::limits::Stop::new(None);
     let mut registry = state.imports.lock();
     // Keep the latest finished jobs only: the history of files is in the store.
     while registry.jobs.len() >= MAX_JOBS {
@@ -572,6 +585,7 @@ pub async fn launch(
             started: Instant::now(),
             took: None,
             state: JobState::Running,
+            cancel,
         },
     );
     drop(registry);
@@ -580,6 +594,7 @@ pub async fn launch(
         job_id,
         upload,
         mapping,
+        qep_import::Limits::with_stop(stop),
         admin.0.actor(),
         durable,
     ));
@@ -591,6 +606,7 @@ async fn run_job(
     id: u64,
     upload: Upload,
     mapping: Mapping,
+    limits: qep_import::Limits,
     actor: Actor,
     durable: qep_app::jobs::RunningJob,
 ) {
@@ -612,7 +628,7 @@ async fn run_job(
     };
     let (path, name) = (upload.path.clone(), upload.file_name.clone());
     let read = tokio::task::spawn_blocking(move || {
-        qep_import::sources::import_file(&path, &name, &mapping, &mut |p: Progress| {
+        qep_import::sources::import_file(&path, &name, &mapping, &limits, &mut |p: Progress| {
             if let Some(job) = imports.lock().jobs.get_mut(&id) {
                 job.bytes = p.bytes;
                 job.rows = p.rows;
@@ -791,11 +807,26 @@ pub async fn job_page(
             total => j.total.max(1),
             took => j.took.map(|d| format!("{:.1}", d.as_secs_f64()).replace('.', ",")),
             status_href => routes::with_id(routes::ADMIN_IMPORT_JOB_STATUS, &id),
+            cancel_href => routes::with_id(routes::ADMIN_IMPORT_JOB_CANCEL, &id),
             self_href => routes::with_id(routes::ADMIN_IMPORT_JOB, &id),
             back => routes::ADMIN_IMPORTS,
         }
     })?;
     page(&state, &ctx, "admin/imports_job.html", StatusCode::OK, view).await
+}
+
+/// « Annuler » on a running import: its reading stops at its next check (within 65,536
+/// rows) and the job ends as refused, with nothing imported.
+pub async fn cancel_job(
+    State(state): State<AppState>,
+    _: AdminUser,
+    Path(id): Path<String>,
+    _data: FormData,
+) -> Result<Response, WebError> {
+    find_job(&state, &id, |j| {
+        j.cancel.store(true, std::sync::atomic::Ordering::Relaxed)
+    })?;
+    Ok(Redirect::to(&routes::with_id(routes::ADMIN_IMPORT_JOB, &id)).into_response())
 }
 
 /// The job's progress for the page's script: `{"done":…,"bytes":…,"total":…,"text":…}`.

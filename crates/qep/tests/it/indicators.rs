@@ -1015,3 +1015,32 @@ async fn documents_are_downloaded_from_the_web_and_texts_kept_with_the_year() {
         std::fs::remove_dir_all(&dir).ok();
     }
 }
+
+/// The hostile workbooks of qep-import's corpus: each aborted the process (exit 134) or
+/// took gigabytes; each `qep import` now refuses them with exit 2 and a short message
+/// naming the file.
+#[test]
+fn hostile_workbooks_exit_2_on_every_import_command() {
+    let (_db, url) = prepared_db();
+    let corpus = concat!(env!("CARGO_MANIFEST_DIR"), "/../qep-import/tests/hostile");
+    for (file, words) in [
+        ("far-cell.xlsx", "XFD1048576"),
+        ("zip-bomb.xlsx", "se décompresse"),
+        ("repeated.ods", "cellules"),
+        ("corners.xls", "IV65536"),
+    ] {
+        let path = format!("{corpus}/{file}");
+        for args in [
+            &["import", "values", &path][..],
+            &["import", "calls", &path],
+            &["import", "stats", "--mapping", "telephonie", &path],
+            &["import", "correspondence", &path],
+        ] {
+            let o = qep(&url, args);
+            let err = text(&o.stderr);
+            assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+            assert!(err.contains(file) && err.contains(words), "{args:?}: {err}");
+            assert!(err.len() < 600, "{args:?}: {err}");
+        }
+    }
+}
