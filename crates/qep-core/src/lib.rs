@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod calendar;
+pub mod csv_cell;
 pub mod french;
 pub mod ids;
 pub mod indicators;

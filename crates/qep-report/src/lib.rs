@@ -205,13 +205,7 @@ pub fn csv(year: i32, sections: &[(String, YearTable)], comma: bool) -> String {
         let s = format!("{v}");
         if comma { s } else { s.replace('.', ",") }
     };
-    let quote = |s: &str| {
-        if s.contains([',', ';', '"', '\n']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_owned()
-        }
-    };
+    let quote = |s: &str| qep_core::csv_cell::field(s, if comma { ',' } else { ';' });
     let mut out = String::new();
     if !comma {
         out.push('\u{feff}');
@@ -235,7 +229,7 @@ pub fn csv(year: i32, sections: &[(String, YearTable)], comma: bool) -> String {
     out.push_str("\r\n");
     for (section, table) in sections {
         for row in &table.rows {
-            let mut fields = vec![quote(section), row.code.clone(), quote(&row.label)];
+            let mut fields = vec![quote(section), quote(&row.code), quote(&row.label)];
             for cell in row_cells(row) {
                 fields.push(cell_value(cell).map(|(v, _)| number(v)).unwrap_or_default());
             }

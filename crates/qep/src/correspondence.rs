@@ -355,26 +355,35 @@ impl<W: std::io::Write> CsvSink<W> {
     }
 
     fn write(&mut self, r: &ExportRow) -> CliResult {
-        self.w
-            .write_record([
-                r.reference.as_str(),
-                r.channel,
-                r.kind,
-                &r.site,
-                &r.service,
-                &local_text(r.received_at),
-                &r.answered_on.map(|d| d.to_string()).unwrap_or_default(),
-                r.answer.unwrap_or_default(),
-                oui_non(r.in_scope),
-                r.out_of_scope.unwrap_or_default(),
-                &r.subject,
-                &r.due_on.to_string(),
-                &r.response_working_days
-                    .map(|d| d.to_string())
-                    .unwrap_or_default(),
-                r.on_time.map(oui_non).unwrap_or_default(),
-            ])
-            .map_err(|e| CliError::Runtime(e.to_string()))
+        let error = |e: csv::Error| CliError::Runtime(e.to_string());
+        let due = r.due_on.to_string();
+        let days = r
+            .response_working_days
+            .map(|d| d.to_string())
+            .unwrap_or_default();
+        let cells: [&str; 14] = [
+            r.reference.as_str(),
+            r.channel,
+            r.kind,
+            &r.site,
+            &r.service,
+            &local_text(r.received_at),
+            &r.answered_on.map(|d| d.to_string()).unwrap_or_default(),
+            r.answer.unwrap_or_default(),
+            oui_non(r.in_scope),
+            r.out_of_scope.unwrap_or_default(),
+            &r.subject,
+            &due,
+            &days,
+            r.on_time.map(oui_non).unwrap_or_default(),
+        ];
+        // Field by field: a subject or a name typed by a citizen may start like a formula.
+        for cell in cells {
+            self.w
+                .write_field(qep_core::csv_cell::neutralised(cell).as_bytes())
+                .map_err(error)?;
+        }
+        self.w.write_record(None::<&[u8]>).map_err(error)
     }
 
     fn finish(self) -> CliResult<W> {

@@ -162,15 +162,11 @@ fn write_csv(out: &mut impl std::io::Write, rows: &[FlatResult]) -> CliResult {
         "code,label,period,value,numerator,denominator,target,comparator,level,pending,sampled"
     )?;
     for r in rows {
-        let label = if r.label.contains([',', '"']) {
-            format!("\"{}\"", r.label.replace('"', "\"\""))
-        } else {
-            r.label.clone()
-        };
+        let label = qep_core::csv_cell::field(&r.label, ',');
         writeln!(
             out,
             "{},{},{},{},{},{},{},{},{},{},{}",
-            r.code,
+            qep_core::csv_cell::field(&r.code, ','),
             label,
             r.period,
             opt(r.value),

@@ -126,7 +126,12 @@ pub async fn open_data(State(state): State<AppState>) -> Result<Response, WebErr
     let (structure_code, structure) = prefecture
         .map(|p| (format!("PREF-{}", p.department.code()), p.name))
         .unwrap_or_default();
-    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    let quote = |s: &str| {
+        format!(
+            "\"{}\"",
+            qep_core::csv_cell::neutralised(s).replace('"', "\"\"")
+        )
+    };
     let mut out = String::from("\u{feff}");
     out.push_str("code_structure;intitule_de_la_structure;code_indicateur;intitule_indicateur;debut_periode;fin_periode;frequence;valeur;unite;date_de_mise_a_jour\r\n");
     for p in latest(&state).await? {

@@ -443,3 +443,52 @@ async fn exports_to_csv_and_xlsx_re_import_into_a_fresh_database() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("« txt »"), "{}", text(&o.stderr));
 }
+
+/// A subject typed by a citizen that starts like a formula is written as text in the CSV
+/// export (an apostrophe before it); the XLSX export writes strings as strings.
+#[tokio::test]
+async fn formulas_in_exported_cells_are_neutralised() {
+    let db = demo_db().await;
+    let dir = Dir::new("formula");
+    let file = dir.file(
+        "registre.csv",
+        "Référence;Canal;Type;Site;Service;Date de réception;Date de réponse;Réponse;Dans le périmètre;Objet\r\n\
+         F-1;courriel;information générale;1;ACC;2024-05-03;;;oui;\"=HYPERLINK(\"\"http://x.example\"\";\"\"clic\"\")\"\r\n\
+         F-2;courriel;information générale;1;ACC;2024-05-03;;;oui;@SUM(A1)\r\n\
+         F-3;courriel;information générale;1;ACC;2024-05-03;;;oui;-12,5\r\n"
+            .as_bytes(),
+    );
+    let o = qep(&db.0, &["import", "correspondence", &file]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let csv = dir.path("export.csv");
+    let o = qep(
+        &db.0,
+        &[
+            "export",
+            "correspondence",
+            "--year",
+            "2024",
+            "--output",
+            &csv,
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let content = text(&std::fs::read(&csv).expect("csv"));
+    assert!(
+        content.contains(";\"'=HYPERLINK(\"\"http://x.example\"\";\"\"clic\"\")\";"),
+        "{content}"
+    );
+    assert!(content.contains(";'@SUM(A1);"), "{content}");
+    assert!(
+        content.contains(";-12,5;"),
+        "a number stays a number: {content}"
+    );
+    for line in content.lines() {
+        for cell in line.split(';') {
+            assert!(
+                !cell.starts_with(['=', '@']) && !cell.starts_with("\"="),
+                "{cell} in {line}"
+            );
+        }
+    }
+}
