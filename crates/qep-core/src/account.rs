@@ -66,6 +66,10 @@ pub enum AccountError {
     PasswordTooShort { min: usize },
     #[error("le mot de passe ne doit pas dépasser {max} caractères")]
     PasswordTooLong { max: usize },
+    #[error(
+        "le mot de passe est trop simple : il doit contenir au moins {distinct} caractères différents, espaces non comptés"
+    )]
+    PasswordTooSimple { distinct: usize },
     #[error("le nom affiché doit contenir entre 1 et {max} caractères")]
     InvalidDisplayName { max: usize },
 }
@@ -110,6 +114,9 @@ impl std::fmt::Display for Email {
 
 pub const PASSWORD_MIN_LEN: usize = 12;
 pub const PASSWORD_MAX_LEN: usize = 256;
+/// Distinct characters a password needs, spaces aside: twelve spaces or « aaaaaaaaaaaa »
+/// are long but guessed first.
+pub const PASSWORD_MIN_DISTINCT: usize = 5;
 
 /// Length is what matters (ANSSI guidance); no composition rules that push users to
 /// predictable patterns.
@@ -123,6 +130,13 @@ pub fn validate_password(password: &str) -> Result<(), AccountError> {
     if n > PASSWORD_MAX_LEN {
         return Err(AccountError::PasswordTooLong {
             max: PASSWORD_MAX_LEN,
+        });
+    }
+    let distinct: std::collections::BTreeSet<char> =
+        password.chars().filter(|c| !c.is_whitespace()).collect();
+    if distinct.len() < PASSWORD_MIN_DISTINCT {
+        return Err(AccountError::PasswordTooSimple {
+            distinct: PASSWORD_MIN_DISTINCT,
         });
     }
     Ok(())
@@ -143,6 +157,30 @@ pub fn validate_display_name(name: &str) -> Result<String, AccountError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwords_need_length_and_some_variety() {
+        assert!(validate_password("correct horse battery").is_ok());
+        assert!(validate_password("demo-agent-accueil").is_ok());
+        for weak in [
+            "            ",
+            "aaaaaaaaaaaaaa",
+            "abab abab abab",
+            "1 2 3 4 1 2 3 4",
+        ] {
+            assert!(
+                matches!(
+                    validate_password(weak),
+                    Err(AccountError::PasswordTooSimple { distinct: 5 })
+                ),
+                "{weak:?}"
+            );
+        }
+        assert!(matches!(
+            validate_password("court"),
+            Err(AccountError::PasswordTooShort { .. })
+        ));
+    }
 
     #[test]
     fn emails_are_normalised_and_checked() {

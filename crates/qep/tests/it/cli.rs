@@ -271,6 +271,27 @@ fn init_and_user_add_set_up_a_prefecture() {
         Some("court\n"),
     );
     assert_eq!(o.status.code(), Some(2), "short password refused");
+    for weak in ["            \n", "aaaaaaaaaaaaaa\n", "ab ab ab ab ab ab\n"] {
+        let o = qep(
+            &[
+                "--database",
+                &path,
+                "user",
+                "add",
+                "--email",
+                "z@cher.gouv.fr",
+                "--role",
+                "viewer",
+            ],
+            Some(weak),
+        );
+        assert_eq!(o.status.code(), Some(2), "{weak:?} refused");
+        assert!(
+            stderr(&o).contains("trop simple"),
+            "{weak:?}: {}",
+            stderr(&o)
+        );
+    }
 
     let o = qep(&["--database", &path, "config", "check"], None);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
