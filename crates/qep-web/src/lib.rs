@@ -27,6 +27,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::limits::{AddressKey, Limiter, LoginLimits};
+pub use crate::pages::imports::remove_orphan_uploads;
 pub use crate::proxy::TrustedProxies;
 use crate::render::Templates;
 
@@ -128,6 +129,9 @@ pub fn app(state: AppState) -> Router {
         ("x-content-type-options", "nosniff"),
         ("x-frame-options", "DENY"),
         ("referrer-policy", "same-origin"),
+        // Pages carry names, addresses and messages: never kept by a browser or a proxy
+        // (static assets set their own caching).
+        ("cache-control", "no-store"),
         (
             "content-security-policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \

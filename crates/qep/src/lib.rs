@@ -29,6 +29,10 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     // The prefecture's legal time, for "today" (it is read again whenever sites are).
     ctx.zones().await?;
+    let orphans = qep_web::remove_orphan_uploads();
+    if orphans > 0 {
+        tracing::info!(files = orphans, "orphan uploads of a previous run removed");
+    }
     let state = qep_web::AppState::new(ctx.clone(), web)?;
     let outbox = tokio::spawn(qep_app::mail::run_outbox(ctx.clone(), mail));
     let scheduler = tokio::spawn(qep_app::jobs::run_scheduler(ctx, jobs));

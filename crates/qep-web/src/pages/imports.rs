@@ -130,8 +130,43 @@ impl Imports {
     }
 }
 
+/// Where uploads wait for their import: one directory per server process, so that a
+/// server starting after a crash knows which files nobody will come back for.
+fn uploads_root() -> PathBuf {
+    std::env::temp_dir().join("qep-uploads")
+}
+
 fn temp_path(id: u64) -> PathBuf {
-    std::env::temp_dir().join(format!("qep-import-{id:016x}"))
+    uploads_root()
+        .join(std::process::id().to_string())
+        .join(format!("qep-import-{id:016x}"))
+}
+
+/// Removes the uploads left by server processes that are gone (a crash, a `kill -9`):
+/// the directories of `qep-uploads` named after a process that no longer runs. Returns
+/// how many files were removed. Called when the server starts.
+pub fn remove_orphan_uploads() -> usize {
+    let Ok(entries) = std::fs::read_dir(uploads_root()) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        let alive = pid == std::process::id()
+            || std::path::Path::new("/proc").join(pid.to_string()).exists();
+        if alive {
+            continue;
+        }
+        let dir = entry.path();
+        removed += std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
+        if let Err(e) = std::fs::remove_dir_all(&dir) {
+            tracing::warn!(dir = %dir.display(), error = %e, "orphan uploads not removed");
+        }
+    }
+    removed
 }
 
 fn parse_key(raw: &str) -> Result<u64, WebError> {
@@ -300,6 +335,9 @@ pub async fn upload(
                     file_name = clean_file_name(field.file_name().unwrap_or_default());
                     let io =
                         |e: std::io::Error| WebError::Internal(format!("fichier temporaire : {e}"));
+                    if let Some(dir) = path.parent() {
+                        std::fs::create_dir_all(dir).map_err(io)?;
+                    }
                     let mut out = std::fs::File::create_new(&path).map_err(io)?;
                     while let Some(chunk) = field.chunk().await.map_err(bad)? {
                         size += chunk.len() as u64;

@@ -104,12 +104,20 @@ pub async fn login(
         return render_login(&state, &ctx, status, &raw_email, &next, &errors, None).await;
     }
 
+    // What the logs say of the address: only a well-formed one (no spaces, no control
+    // characters, so no forged log line), and nothing of a password typed there by mistake.
+    let parsed = Email::parse(&raw_email).ok();
+    let logged = parsed
+        .as_ref()
+        .map_or("(adresse mal formée, non journalisée)", Email::as_str)
+        .to_owned();
+
     // Counted as a failure from here on, unless the password turns out right.
     let attempt = match state.login_limits.begin(&raw_email, addr) {
         Ok(attempt) => attempt,
         Err(wait) => {
             let minutes = wait.as_secs().div_ceil(60).max(1);
-            tracing::warn!(email = %raw_email, "login refused: too many failures");
+            tracing::warn!(email = %logged, "login refused: too many failures");
             let status = StatusCode::TOO_MANY_REQUESTS;
             let mut res = render_login(
                 &state,
@@ -126,9 +134,9 @@ pub async fn login(
         }
     };
 
-    let credentials = match Email::parse(&raw_email) {
-        Ok(email) => state.store.find_credentials(&email).await?,
-        Err(_) => None,
+    let credentials = match &parsed {
+        Some(email) => state.store.find_credentials(email).await?,
+        None => None,
     };
     let (user, hash) = match credentials {
         Some((user, hash)) if user.active => (Some(user), hash),
@@ -136,7 +144,7 @@ pub async fn login(
     };
     let verified = qep_app::accounts::verify_password_async(password, hash).await;
     let Some(user) = user.filter(|_| verified) else {
-        tracing::info!(email = %raw_email, "login failed");
+        tracing::info!(email = %logged, "login failed");
         errors.add("password", BAD_CREDENTIALS);
         let status = StatusCode::UNAUTHORIZED;
         return render_login(&state, &ctx, status, &raw_email, &next, &errors, None).await;

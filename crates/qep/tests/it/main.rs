@@ -11,6 +11,7 @@ mod helpers;
 mod imports_web;
 mod indicators;
 mod jobs;
+mod logs;
 mod mail;
 mod migrations;
 mod on_time;

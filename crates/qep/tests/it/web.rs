@@ -763,3 +763,61 @@ async fn admin_edits_a_site_calendar_and_the_engine_uses_it() {
         app.cleanup().await;
     }
 }
+
+/// Pages carry citizens' names and messages: no browser or proxy keeps them; the static
+/// assets alone are cached.
+#[tokio::test]
+async fn pages_with_personal_data_are_never_stored_by_a_cache() {
+    for app in TestApp::all().await {
+        let mut c = app.client();
+        let no_store = |res: &crate::helpers::Response, page: &str| {
+            assert_eq!(
+                res.headers
+                    .get("cache-control")
+                    .and_then(|v| v.to_str().ok()),
+                Some("no-store"),
+                "{page}"
+            );
+        };
+        no_store(&c.get("/contact").await, "/contact");
+        let sent = c
+            .post(
+                "/contact",
+                &[
+                    ("kind", "complaint"),
+                    ("name", "Mme Durand"),
+                    ("email", "usager@example.org"),
+                    ("subject", "Attente"),
+                    ("message", "Une heure d'attente au guichet."),
+                    ("site_web", ""),
+                ],
+            )
+            .await;
+        assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+        c.login(ADMIN).await;
+        let list = c.get("/registres/courrier").await;
+        no_store(&list, "list");
+        let body = list.body.replace("&#x2f;", "/");
+        let item = body
+            .split("href=\"")
+            .filter_map(|rest| rest.split('"').next())
+            .find(|link| {
+                link.strip_prefix("/registres/courrier/")
+                    .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+            })
+            .expect("an item link")
+            .to_owned();
+        let res = c.get(&item).await;
+        assert_eq!(res.status, StatusCode::OK, "{item}");
+        no_store(&res, &item);
+        no_store(&c.get("/administration/utilisateurs").await, "users");
+        let css = c.get("/static/dsfr/dsfr.min.css").await;
+        assert_eq!(
+            css.headers
+                .get("cache-control")
+                .and_then(|v| v.to_str().ok()),
+            Some("public, max-age=86400")
+        );
+        app.cleanup().await;
+    }
+}
