@@ -218,7 +218,11 @@ mod tests {
     #[test]
     fn password_length_is_enforced_in_characters() {
         assert!(validate_password("court").is_err());
-        assert!(validate_password("éééééééééééé").is_ok());
+        assert!(validate_password("éàèùçéàèùçéà").is_ok());
+        assert!(
+            validate_password("éééééééééééé").is_err(),
+            "one character repeated"
+        );
         assert!(validate_password(&"x".repeat(257)).is_err());
     }
 }
