@@ -39,6 +39,19 @@ pub fn with_unit(v: f64, unit: Unit) -> String {
     }
 }
 
+/// `s` with its first letter in capitals: « téléphonie » → « Téléphonie ».
+pub fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// A message as a sentence: capitalised, with a full stop.
+pub fn sentence(s: &str) -> String {
+    format!("{}.", capitalised(s.trim_end_matches('.')))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

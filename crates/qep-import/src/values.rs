@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use qep_core::indicators::{IndicatorDef, Period};
+use qep_core::indicators::{IndicatorDef, Period, Unit, ValuePart, check_value};
 
 use crate::CellError;
 use crate::number::parse_decimal;
@@ -111,33 +111,17 @@ pub fn parse(
         };
         let numerator = optional(cn, "le numérateur", &mut fail);
         let denominator = optional(cd, "le dénominateur", &mut fail);
-        if let (Some(Some(n)), Some(Some(d)), Some(c)) = (numerator, denominator, cd) {
-            if d <= 0.0 {
-                fail(
-                    c,
-                    format!(
-                        "dénominateur « {} » : attendu un nombre strictement positif",
-                        cell(c)
-                    ),
-                );
-            } else if n < 0.0 || n > d {
-                fail(
-                    cn.unwrap_or(c),
-                    format!(
-                        "numérateur « {} » : attendu entre 0 et le dénominateur ({d})",
-                        cell(cn.unwrap_or(c))
-                    ),
-                );
+        // The one rule for a value, its unit and its ratio (qep-core), on the cell it is about.
+        if let (Some(v), Some(n), Some(d)) = (value, numerator, denominator) {
+            let unit = def.as_ref().map_or(Unit::Count, |d| d.unit);
+            for problem in check_value(unit, v, n, d) {
+                let col = match problem.part {
+                    ValuePart::Value => cv,
+                    ValuePart::Numerator => cn.unwrap_or(cv),
+                    ValuePart::Denominator => cd.or(cn).unwrap_or(cv),
+                };
+                fail(col, problem.message);
             }
-        }
-        if matches!(
-            (numerator, denominator),
-            (Some(Some(_)), Some(None)) | (Some(None), Some(Some(_)))
-        ) {
-            fail(
-                cn.or(cd).unwrap_or(cv),
-                "numérateur et dénominateur vont ensemble : renseignez les deux ou aucun".into(),
-            );
         }
         if let (Some(def), Some(p)) = (&def, &period)
             && !seen.insert((def.code.clone(), p.to_string()))
@@ -190,7 +174,11 @@ mod tests {
                 label: code.into(),
                 formula: String::new(),
                 kind: Kind::Value,
-                unit: Unit::Percent,
+                unit: if code.ends_with("calls") {
+                    Unit::Count
+                } else {
+                    Unit::Percent
+                },
                 comparator: Comparator::Ge,
                 periodicity: Periodicity::Monthly,
                 source: Source::Entered,
@@ -227,11 +215,32 @@ mod tests {
                     m1.email.on_time,2020-03,90,300,295\n\
                     m1.email.on_time,2020-04,90,3,\n\
                     m1.phone.calls,2020-05,1,,\n\
-                    m1.phone.calls,2020-05,2,,\n";
+                    m1.phone.calls,2020-05,2,,\n\
+                    m1.email.on_time,2020-06,150,,\n\
+                    m1.email.on_time,2020-07,90,39,50\n\
+                    m1.phone.calls,2020-08,-3,,\n";
         let t = read("v.csv", text.as_bytes()).expect("csv");
         let errors = parse(&t, &known).expect_err("invalid");
         let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        assert_eq!(messages.len(), 6, "{messages:#?}");
+        assert_eq!(messages.len(), 9, "{messages:#?}");
+        // The unit's range and the ratio, on the value's cell.
+        assert!(
+            messages[6].contains("ligne 9, colonne « value »")
+                && messages[6].contains("entre 0 et 100"),
+            "{}",
+            messages[6]
+        );
+        assert!(
+            messages[7].contains("ligne 10, colonne « value »")
+                && messages[7].contains("donnent 78"),
+            "{}",
+            messages[7]
+        );
+        assert!(
+            messages[8].contains("ligne 11") && messages[8].contains("positif ou nul"),
+            "{}",
+            messages[8]
+        );
         assert!(
             messages[0].starts_with(
                 "v.csv, ligne 2, colonne « indicator » : indicateur inconnu « m1.nope »"

@@ -8,6 +8,7 @@ pub mod grading;
 pub mod imported;
 pub mod period;
 pub mod table;
+pub mod value_check;
 
 pub use definition::{Comparator, IndicatorDef, Kind, Periodicity, Source, Target, Unit};
 pub use engine::{
@@ -16,3 +17,4 @@ pub use engine::{
 pub use grading::{Level, Trend, grade, trend};
 pub use period::{Period, PeriodError};
 pub use table::{Cell, FlatResult, OutcomeSource, Row, YearTable, flatten, year_table};
+pub use value_check::{ValuePart, ValueProblem, check_value};

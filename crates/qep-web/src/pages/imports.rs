@@ -232,12 +232,7 @@ async fn mapping_groups(state: &AppState) -> Result<Vec<OptionGroup>, WebError> 
         .collect())
 }
 
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
-}
+use qep_core::french::capitalised as capitalise;
 
 fn size_label(bytes: u64) -> String {
     if bytes >= 1 << 20 {

@@ -7,7 +7,7 @@ use axum::response::Response;
 use chrono::Datelike;
 use minijinja::{Value, context};
 use qep_core::indicators::{
-    Cell, Comparator, Kind, Level, Period, Periodicity, Row, Source, Unit, YearTable,
+    Cell, Comparator, Kind, Level, Period, Periodicity, Row, Source, Unit, ValuePart, YearTable,
 };
 use qep_store::{Conflict, IndicatorValue, LocalTarget, StoreError, ValueOrigin};
 use serde::{Deserialize, Serialize};
@@ -536,20 +536,20 @@ pub async fn save_value(
     };
     let numerator = optional(&form.numerator, "value-numerator", &mut errors);
     let denominator = optional(&form.denominator, "value-denominator", &mut errors);
-    match (numerator, denominator) {
-        (Some(n), Some(d)) if d <= 0.0 || n < 0.0 || n > d => {
-            errors.add(
-                "value-numerator",
-                "Le numérateur doit être compris entre 0 et le dénominateur, strictement positif.",
-            );
+    // The one rule for a value, its unit and its ratio (qep-core), on the field it is about.
+    if let Some(v) = value
+        && (form.numerator.is_empty() || numerator.is_some())
+        && (form.denominator.is_empty() || denominator.is_some())
+    {
+        for problem in qep_core::indicators::check_value(entry.def.unit, v, numerator, denominator)
+        {
+            let field = match problem.part {
+                ValuePart::Value => "value-value",
+                ValuePart::Numerator => "value-numerator",
+                ValuePart::Denominator => "value-denominator",
+            };
+            errors.add(field, qep_core::french::sentence(&problem.message));
         }
-        (Some(_), None) | (None, Some(_)) if errors.is_empty() => {
-            errors.add(
-                "value-denominator",
-                "Numérateur et dénominateur vont ensemble : renseignez les deux ou aucun.",
-            );
-        }
-        _ => {}
     }
     let year = period.map_or_else(|| state.app.today().year(), Period::year);
     let (Some(period), Some(value)) = (period, value) else {

@@ -244,6 +244,35 @@ async fn the_dashboard_grades_values_and_validation_freezes_a_month() {
         assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(res.body.contains("aria-describedby=\"value-period-error\""));
         assert!(res.body.contains("aria-describedby=\"value-value-error\""));
+        // Out of the unit's range, a numerator over its denominator, a rate that its
+        // numerator and denominator contradict: each refused on its field, nothing saved.
+        for (fields, field, words) in [
+            (&[("value", "-5")][..], "value-value", "entre 0 et 100"),
+            (&[("value", "150")], "value-value", "entre 0 et 100"),
+            (
+                &[("value", "100"), ("numerator", "60"), ("denominator", "50")],
+                "value-numerator",
+                "entre 0 et le dénominateur",
+            ),
+            (
+                &[("value", "90"), ("numerator", "39"), ("denominator", "50")],
+                "value-value",
+                "donnent 78",
+            ),
+        ] {
+            let mut form = vec![("period", "2020-05")];
+            form.extend_from_slice(fields);
+            let res = admin
+                .post("/indicateurs/m1.email.on_time/valeurs", &form)
+                .await;
+            assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{fields:?}");
+            assert!(
+                res.body
+                    .contains(&format!("aria-describedby=\"{field}-error\"")),
+                "{fields:?}"
+            );
+            assert!(res.body.contains(words), "{fields:?}: {words}");
+        }
 
         // A local target replaces the national one for its year and changes the grade.
         let res = admin
