@@ -396,6 +396,12 @@ pub async fn add(
         return render(&state, &ctx, register, started_on.year(), &form, &errors).await;
     }
     let service = form.service_id.parse::<i64>().ok().map(ServiceId);
+    // An agent files entries for their own services only (the form offers no other).
+    if session.user.role.is_limited_to_own_services()
+        && service.is_some_and(|s| !session.user.services.contains(&s))
+    {
+        return Err(WebError::Forbidden);
+    }
     let actor = session.actor();
     state
         .store

@@ -315,6 +315,28 @@ async fn log_registers_feed_the_update_and_pan_indicators() {
         let page = agent.get("/registres/mises-a-jour-site?annee=2024").await;
         assert_eq!(page.status, StatusCode::OK);
 
+        // An agent files for their own services only: a forged service is refused.
+        let services = app.store.list_services().await.expect("services");
+        let service = |code: &str| {
+            services
+                .iter()
+                .find(|s| s.code == code)
+                .map(|s| s.id.0.to_string())
+                .expect("service")
+        };
+        let forged = agent
+            .post(
+                "/registres/mises-a-jour-site",
+                &[
+                    ("site_id", "1"),
+                    ("started_on", "2024-05-02"),
+                    ("label", "Pas mon service"),
+                    ("service_id", &service("CERT")),
+                ],
+            )
+            .await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+
         // Requested Thu 2 May, published Mon 6 May: within 3 working days (due Tue 7 May).
         let res = agent
             .post(
